@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'local-stack',
+  preset: '../../jest.preset.cjs',
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.test.ts'],
+};

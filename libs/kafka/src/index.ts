@@ -1,0 +1,2 @@
+export { createKafka, type KafkaSettings } from './client';
+export { ensureTopics, type TopicSpec } from './topics';
