@@ -49,7 +49,7 @@ export async function runPipeline(): Promise<number> {
   process.on('SIGTERM', () => void stopAll(0));
 
   for (const app of APPS) {
-    const main = join(REPO_ROOT, 'dist', 'apps', app.name, 'main.js');
+    const main = join(REPO_ROOT, 'dist', 'apps', app.name, 'main.cjs');
     if (!existsSync(main)) throw new StackError(`${main} is missing after the build`);
     const child = spawn(process.execPath, ['--enable-source-maps', main], {
       cwd: REPO_ROOT,

@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'producer',
+  preset: '../../jest.preset.cjs',
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.test.ts'],
+};

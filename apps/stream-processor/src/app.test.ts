@@ -1,0 +1,31 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Kafka } from 'kafkajs';
+import { buildProcessorApp } from './app';
+import { readConfig } from './config';
+
+function fakeKafka(up: boolean): Kafka {
+  const admin = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    describeCluster: async () => {
+      if (!up) throw new Error('broker down');
+      return { brokers: [{ nodeId: 1, host: '127.0.0.1', port: 1 }], controller: 1, clusterId: 'c' };
+    },
+  };
+  return { admin: () => admin } as unknown as Kafka;
+}
+
+describe('stream-processor app', () => {
+  it.each([
+    [true, 200],
+    [false, 503],
+  ])('with Kafka up=%s answers /readyz %i', async (up, status) => {
+    const config = { ...readConfig({}), HTTP_PORT: 0, HTTP_HOST: '127.0.0.1' };
+    const { http, lifecycle, readiness } = buildProcessorApp({ config, log: pino({ level: 'silent' }), registry: new Registry(), kafka: fakeKafka(up) });
+    await lifecycle.start();
+    expect((await http.inject('/readyz')).statusCode).toBe(status);
+    await lifecycle.stop();
+    expect(readiness.ready).toBe(false);
+  });
+});
