@@ -16,7 +16,8 @@ export default [
         {
           enforceBuildableLibDependency: false,
           banTransitiveDependencies: false,
-          allow: [],
+          // Tooling (env docs, Helm values, compose checks) reads the apps' config schemas, nothing else of an app.
+          allow: ['producer', 'stream-processor', 'compactor', 'query-api'].map((app) => `@pipeline/${app}/config`),
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:util', 'type:testing'] },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },

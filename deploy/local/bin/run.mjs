@@ -20,10 +20,14 @@ function ensureDependencies() {
   const wanted = lockHash();
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === wanted) return;
   const started = Date.now();
-  process.stdout.write('installing npm dependencies (npm ci)...\n');
-  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  // A fresh clone gets the exact lock file (npm ci); an existing tree is updated in place, so
+  // processes already running from node_modules are not pulled out from under.
+  const fresh = !existsSync(join(root, 'node_modules'));
+  const args = fresh ? ['ci'] : ['install'];
+  process.stdout.write(`installing npm dependencies (npm ${args[0]})...\n`);
+  const res = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
   if (res.status !== 0) {
-    console.error(`npm ci failed with exit code ${res.status}`);
+    console.error(`npm ${args[0]} failed with exit code ${res.status}`);
     process.exit(res.status ?? 1);
   }
   writeFileSync(stampFile, wanted);
