@@ -1,20 +1,25 @@
+import { hostname } from 'node:os';
 import { createKafka } from '@pipeline/kafka';
 import { createLogger, createMetricsRegistry, runService } from '@pipeline/runtime';
+import { loadAggregatesConfig } from './aggregates/aggregates-config';
 import { buildProcessorApp } from './app';
 import { readConfig } from './config';
 
 function main(): void {
   let config;
+  let aggregates;
   try {
     config = readConfig();
+    aggregates = loadAggregatesConfig(config.AGGREGATES_FILE);
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
   }
-  const log = createLogger({ name: 'stream-processor', level: config.LOG_LEVEL });
+  const instance = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
+  const log = createLogger({ name: 'stream-processor', level: config.LOG_LEVEL }).child({ instance });
   const registry = createMetricsRegistry('stream-processor');
-  const kafka = createKafka(config, { clientId: 'stream-processor', log });
-  const { lifecycle } = buildProcessorApp({ config, log, registry, kafka });
+  const kafka = createKafka(config, { clientId: `stream-processor-${instance}`, log });
+  const { lifecycle } = buildProcessorApp({ config, aggregates, log, registry, kafka });
   void runService(lifecycle, { log, deadlineMs: config.SHUTDOWN_DEADLINE_MS, exit: (code) => process.exit(code) });
 }
 

@@ -10,7 +10,8 @@ import {
   TimeUnit,
   Timestamp,
   Utf8,
-  vectorFromArray,
+  makeData,
+  makeVector,
   tableToIPC,
   type DataType,
   type Vector,
@@ -51,41 +52,124 @@ function arrowType(type: IcebergPrimitive): DataType {
   }
 }
 
-/** Converts a JS value to what the Arrow builder of `type` accepts; null stays null. */
-function toArrowValue(type: IcebergPrimitive, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  switch (type) {
-    case 'long':
-      return typeof value === 'bigint' ? value : BigInt(value as number | string);
-    case 'timestamptz': {
-      // Arrow JS takes timestamps as epoch milliseconds and scales them to the column's unit.
-      const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number(value);
-      return ms;
-    }
-    case 'date':
-      return value instanceof Date ? value : new Date(value as string);
-    default:
-      return value;
-  }
-}
-
 /**
  * Builds an Arrow table whose fields carry Iceberg field ids, so the Parquet file maps to the
  * table's columns by id. Rows are plain objects keyed by column name.
  */
 export function buildArrowTable(fields: IcebergField[], rows: Array<Record<string, unknown>>): Table {
+  return buildArrowTableFromColumns(
+    fields,
+    fields.map((f) => rows.map((row) => row[f.name])),
+  );
+}
+
+/** Validity bitmap (bit set = value present) and the null count of a column. */
+function validity(values: readonly unknown[]): { bitmap: Uint8Array; nulls: number } {
+  const bitmap = new Uint8Array((values.length + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) nulls++;
+    else bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+  }
+  return { bitmap, nulls };
+}
+
+function epochMs(value: unknown): number {
+  return value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number(value);
+}
+
+/**
+ * Builds one column's Arrow data straight into typed buffers (the builders behind
+ * `vectorFromArray` cost several times more per value, and this is the compactor's hot path).
+ */
+function columnVector(f: IcebergField, type: DataType, values: readonly unknown[]): Vector {
+  const length = values.length;
+  const { bitmap, nulls } = validity(values);
+  const base = { type, length, nullCount: nulls, nullBitmap: bitmap } as const;
+  switch (f.type) {
+    case 'string': {
+      const offsets = new Int32Array(length + 1);
+      const parts: string[] = [];
+      let bytes = 0;
+      for (let i = 0; i < length; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) {
+          const text = typeof v === 'string' ? v : String(v);
+          parts.push(text);
+          bytes += Buffer.byteLength(text, 'utf8');
+        }
+        offsets[i + 1] = bytes;
+      }
+      const data = Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (const text of parts) at += data.write(text, at, 'utf8');
+      return makeVector(makeData({ ...base, type: type as Utf8, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, bytes) }));
+    }
+    case 'long': {
+      const data = new BigInt64Array(length);
+      for (let i = 0; i < length; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) data[i] = typeof v === 'bigint' ? v : BigInt(v as number | string);
+      }
+      return makeVector(makeData({ ...base, type: type as Int64, data }));
+    }
+    case 'timestamptz': {
+      // Iceberg timestamptz is microseconds since the epoch, UTC.
+      const data = new BigInt64Array(length);
+      for (let i = 0; i < length; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) data[i] = BigInt(Math.round(epochMs(v) * 1000));
+      }
+      return makeVector(makeData({ ...base, type: type as Timestamp, data }));
+    }
+    case 'int': {
+      const data = new Int32Array(length);
+      for (let i = 0; i < length; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) data[i] = Number(v);
+      }
+      return makeVector(makeData({ ...base, type: type as Int32, data }));
+    }
+    case 'date': {
+      const data = new Int32Array(length);
+      for (let i = 0; i < length; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) data[i] = typeof v === 'number' ? v : Math.floor(epochMs(v) / 86_400_000);
+      }
+      return makeVector(makeData({ ...base, type: type as DateDay, data }));
+    }
+    case 'double': {
+      const data = new Float64Array(length);
+      for (let i = 0; i < length; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) data[i] = Number(v);
+      }
+      return makeVector(makeData({ ...base, type: type as Float64, data }));
+    }
+    case 'boolean': {
+      const data = new Uint8Array((length + 7) >> 3);
+      for (let i = 0; i < length; i++) if (values[i] === true) data[i >> 3] = (data[i >> 3] as number) | (1 << (i & 7));
+      return makeVector(makeData({ ...base, type: type as Bool, data }));
+    }
+  }
+}
+
+/**
+ * Like {@link buildArrowTable} from column arrays (one per field, same length): the compactor
+ * collects columns as it decodes, which skips building a row object per event. Values: strings,
+ * numbers or BigInt for `long`, epoch ms / ISO strings / Dates for `timestamptz`, day numbers or
+ * dates for `date`; null or undefined for null.
+ */
+export function buildArrowTableFromColumns(fields: readonly IcebergField[], columns: ReadonlyArray<readonly unknown[]>): Table {
   const arrowFields = fields.map(
     (f) => new Field(f.name, arrowType(f.type), !f.required, new Map([[PARQUET_FIELD_ID_KEY, String(f.id)]])),
   );
-  const columns: Record<string, Vector> = {};
-  for (const [i, f] of fields.entries()) {
-    const values = rows.map((row) => toArrowValue(f.type, row[f.name]));
-    const field = arrowFields[i];
-    if (!field) continue;
-    columns[f.name] = vectorFromArray(values, field.type) as Vector;
-  }
-  const schema = new Schema(arrowFields);
-  return new Table(schema, columns);
+  const vectors: Record<string, Vector> = {};
+  fields.forEach((f, i) => {
+    vectors[f.name] = columnVector(f, (arrowFields[i] as Field).type, columns[i] ?? []);
+  });
+  return new Table(new Schema(arrowFields), vectors);
 }
 
 export interface ParquetOptions {

@@ -27,11 +27,11 @@ export function createTrino(settings: TrinoSettings, schema?: string): Trino {
  * Runs one statement to completion and collects every row. Trino errors become
  * `invalid_input` PipelineErrors carrying Trino's message; transport failures `dependency_unavailable`.
  */
-export async function queryAll(trino: Trino, sql: string): Promise<QueryResult> {
+export async function queryAll(trino: Trino, sql: string, opts: { session?: Record<string, string> } = {}): Promise<QueryResult> {
   const result: QueryResult = { columns: [], rows: [] };
   let iterator;
   try {
-    iterator = await trino.query(sql);
+    iterator = await trino.query(opts.session ? { query: sql, session: opts.session } : sql);
   } catch (err) {
     throw new PipelineError('dependency_unavailable', `Trino unreachable: ${(err as Error).message}`, { cause: err });
   }

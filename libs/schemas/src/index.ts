@@ -27,3 +27,4 @@ export {
 export * from './properties-validator';
 export * from './schema-compat';
 export * from './segment';
+export * from './event-value';

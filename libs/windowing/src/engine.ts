@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseAggregateConfig, type AggregateSpec, type WindowingConfig } from './config';
 import { compileFieldPath, type FieldGetter } from './field-path';
-import { accumulatorValues, compileMeasures, type CompiledMeasure, type GroupValue } from './measures';
+import { accumulatorToJson, accumulatorValues, compileMeasures, type CompiledMeasure, type GroupValue } from './measures';
 import type {
   AggregateSnapshot,
   EngineOutput,
@@ -27,6 +27,11 @@ export interface WindowEngine<E = unknown> {
   /** Plain JSON state; pass it to createWindowEngine to resume exactly where this engine is. */
   snapshot(): EngineSnapshot;
   stats(): EngineStats;
+}
+
+export interface EngineOptions {
+  /** Attach each result's mergeable state (`WindowResult.state`), for combining partial results with createPartialMerger. */
+  readonly resultState?: boolean;
 }
 
 interface CompiledAggregate {
@@ -179,7 +184,7 @@ function restoreState(aggregates: readonly CompiledAggregate[], input: unknown):
  * a snapshot(). Throws WindowingError: invalid_config, invalid_snapshot, or incompatible_snapshot
  * when an aggregate's window, groupBy or measures changed; aggregates new to the config start empty.
  */
-export function createWindowEngine<E = unknown>(config: WindowingConfig, initialState?: EngineSnapshot): WindowEngine<E> {
+export function createWindowEngine<E = unknown>(config: WindowingConfig, initialState?: EngineSnapshot, options: EngineOptions = {}): WindowEngine<E> {
   const parsed = parseAggregateConfig(config);
   if (!parsed.ok) throw new WindowingError('invalid_config', parsed.problems);
   const { timeField, watermark: settings, aggregates: specs } = parsed.config;
@@ -217,7 +222,7 @@ export function createWindowEngine<E = unknown>(config: WindowingConfig, initial
       group[path] = window.acc.group[i] ?? null;
     });
     const { measures, estimated } = accumulatorValues(aggregate.measures, window.acc);
-    return {
+    const result: WindowResult = {
       aggregate: aggregate.spec.name,
       windowStartMs: window.startMs,
       windowEndMs: window.endMs,
@@ -226,6 +231,7 @@ export function createWindowEngine<E = unknown>(config: WindowingConfig, initial
       measures,
       estimated,
     };
+    return options.resultState === true ? { ...result, state: accumulatorToJson(window.acc) } : result;
   }
 
   function checkClock(nowMs: number): void {

@@ -19,7 +19,9 @@ export type {
 export { parseDuration } from './duration';
 export type { DurationInput } from './duration';
 export { createWindowEngine } from './engine';
-export type { WindowEngine } from './engine';
+export type { EngineOptions, WindowEngine } from './engine';
+export { createPartialMerger } from './partials';
+export type { PartialMerger } from './partials';
 export { hyperLogLogStandardError } from './hyperloglog';
 export { WindowingError } from './types';
 export type {
@@ -36,5 +38,6 @@ export type {
   WindowingErrorCode,
   WindowResult,
   WindowSnapshotJson,
+  WindowState,
 } from './types';
 export { assignWindows } from './windows';

@@ -1,4 +1,10 @@
 import type { AccumulatorJson, GroupValue } from './measures';
+
+/**
+ * Mergeable state of one window result: counts, first/last event time and per-measure states
+ * (exact sets as arrays, sketches as base64). Plain JSON.
+ */
+export type WindowState = AccumulatorJson;
 import type { PartitionClockJson, PartitionId } from './watermark';
 
 export type { GroupValue } from './measures';
@@ -24,6 +30,8 @@ export interface WindowResult {
   readonly measures: Readonly<Record<string, number | null>>;
   /** Names of distinct measures whose value is a HyperLogLog estimate rather than exact. */
   readonly estimated: readonly string[];
+  /** The window's mergeable state; only when the engine was created with `{ resultState: true }`. */
+  readonly state?: WindowState;
 }
 
 /** An event (partly) behind the watermark for one aggregate: these windows were already final. */

@@ -16,6 +16,20 @@ const s3 = LOCAL_STACK.objectStore;
 /** Plugins loaded at start; the others cost start time and memory and are left out. */
 const PLUGINS = ['iceberg', 'tpch'];
 
+/**
+ * File-based access control: the query API's read-only user may only SELECT from `lake`; every other
+ * user (pipeline, tests) keeps full access. The rules are read from the repository in place and
+ * re-read every few seconds, so editing deploy/trino/access-control/rules.json needs no restart.
+ */
+function accessControlProperties(): string {
+  return [
+    'access-control.name=file',
+    `security.config-file=${join(REPO_ROOT, 'deploy/trino/access-control/rules.json')}`,
+    'security.refresh-period=5s',
+    '',
+  ].join('\n');
+}
+
 /** JVM flags from Trino's recommended jvm.config, sized for a 2-core, 24 GiB machine shared with the whole stack. */
 const JVM = [
   '-server',
@@ -48,6 +62,7 @@ function configProperties(): string {
     'query.min-expire-age=5m',
     `plugin.dir=${join(home, 'plugin')}`,
     `catalog.config-dir=${join(etcDir, 'catalog')}`,
+    `access-control.config-files=${join(etcDir, 'access-control.properties')}`,
     '',
   ].join('\n');
 }
@@ -80,6 +95,7 @@ export const trino: Service = {
     mkdirSync(join(stateDir, 'data'), { recursive: true });
     writeFileSync(join(etcDir, 'config.properties'), configProperties());
     writeFileSync(join(etcDir, 'log.properties'), 'io.trino=INFO\nio.airlift=WARN\n');
+    writeFileSync(join(etcDir, 'access-control.properties'), accessControlProperties());
     copyFileSync(join(REPO_ROOT, 'deploy/trino/catalog/lake.properties'), join(etcDir, 'catalog', `${catalog}.properties`));
     writeFileSync(join(etcDir, 'catalog', 'tpch.properties'), 'connector.name=tpch\n');
     const java = findJava(24);

@@ -1,0 +1,249 @@
+/**
+ * npm run bench:collector
+ *
+ * One run, one broker (the local stack's), five measurements, written to bench/results/collector.json:
+ *  1. kafka-producer-perf-test: 400 B records, acks=all, idempotence on (the broker's ceiling).
+ *  2. A bare kafkajs produce loop: idempotent, acks=all, the collector's compression and value sizes.
+ *  3. The collector's sustained acknowledged events/s: the load generator, batches of 50, closed loop.
+ *  4. p50/p99 at half that rate, against the p99 of bare kafkajs sends of the same batches at the same rate.
+ *  5. RSS of the collector through a 10x push-notification burst (30 s).
+ *  6. A broker restart in the middle of a load run: acknowledged events missing from Kafka afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CompressionTypes, Partitioners, type Kafka, type Message } from 'kafkajs';
+import { LOCAL_URLS } from '@pipeline/config';
+import { decodeValue, encodeFramedValue, type EventEnvelope } from '@pipeline/schemas';
+import { hashWriteKey } from '../../apps/producer/src/http/auth';
+import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
+import { registerLoadgenSchemas } from '../../apps/producer/src/loadgen/register-schemas';
+import { runLoad, summarizeLatency, type LoadOptions, type LoadResult } from '../../apps/producer/src/loadgen/runner';
+import { ROOT, collectIds, createTopic, deleteSubjects, deleteTopics, producerPerfTest, quietKafka, stack } from '../lib/kafka';
+import { freePort, sampleRss, sleep, startService, type Service } from '../lib/process';
+import { writeResult } from '../lib/results';
+
+const BROKERS = process.env['KAFKA_BROKERS'] ?? LOCAL_URLS.kafkaBrokers;
+const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? LOCAL_URLS.registry;
+const WRITE_KEY = 'bench-write-key';
+const PARTITIONS = 6;
+const BATCH = 50;
+const quick = process.argv.includes('--quick');
+const seconds = (full: number) => (quick ? Math.max(3, Math.round(full / 4)) : full);
+
+function log(message: string): void {
+  process.stderr.write(`[bench:collector ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** Values like the collector writes: loadgen events framed with a schema id (about 400 B). */
+function sampleValues(count: number): Array<{ key: string; value: Buffer }> {
+  const mix = createEventMix({ runId: 'bare', seed: 3 });
+  const now = Date.now();
+  return Array.from({ length: count }, () => {
+    const e = mix.next(now);
+    const envelope = { ...e, received_at: new Date(now).toISOString(), user_id: e.user_id ?? null, anonymous_id: e.anonymous_id ?? null } as EventEnvelope;
+    return { key: e.user_id ?? e.anonymous_id ?? e.event_id, value: encodeFramedValue(1, envelope) };
+  });
+}
+
+async function bareLoop(kafka: Kafka, topic: string, records: number): Promise<{ recordsPerSec: number; avgValueBytes: number }> {
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const values = sampleValues(5_000);
+  const avgValueBytes = Math.round(values.reduce((s, v) => s + v.value.length, 0) / values.length);
+  const perSend = 500;
+  const started = performance.now();
+  for (let sent = 0; sent < records; sent += perSend) {
+    const messages: Message[] = [];
+    for (let i = 0; i < perSend; i++) messages.push(values[(sent + i) % values.length] as Message);
+    await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1, compression: CompressionTypes.GZIP });
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  await producer.disconnect();
+  return { recordsPerSec: Math.round(records / elapsed), avgValueBytes };
+}
+
+/** Open-loop bare sends of `batch`-record batches at `eventsPerSec`; latency of each send. */
+async function bareSendLatency(kafka: Kafka, topic: string, eventsPerSec: number, durationSec: number): Promise<ReturnType<typeof summarizeLatency>> {
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const values = sampleValues(5_000);
+  const latencies: number[] = [];
+  const pending = new Set<Promise<void>>();
+  const started = performance.now();
+  let issued = 0;
+  let n = 0;
+  while (performance.now() - started < durationSec * 1000) {
+    const due = ((performance.now() - started) / 1000) * eventsPerSec;
+    while (issued + BATCH <= due) {
+      const messages = Array.from({ length: BATCH }, () => values[n++ % values.length] as Message);
+      issued += BATCH;
+      const t0 = performance.now();
+      const p: Promise<void> = producer
+        .send({ topic, messages, acks: -1, compression: CompressionTypes.GZIP })
+        .then(() => void latencies.push(performance.now() - t0))
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    }
+    await sleep(2);
+  }
+  await Promise.all(pending);
+  await producer.disconnect();
+  return summarizeLatency(latencies);
+}
+
+async function load(url: string, opts: Partial<LoadOptions> & Pick<LoadOptions, 'ratePerSec' | 'durationSec'>, label: string): Promise<LoadResult> {
+  log(`${label}: ${opts.ratePerSec > 0 ? `${opts.ratePerSec} events/s` : 'as fast as acknowledged'} for ${opts.durationSec} s`);
+  const result = await runLoad({ url, writeKey: WRITE_KEY, batch: BATCH, concurrency: 32, runId: `bench-${label}-${Date.now().toString(36)}`, graceSec: 120, ...opts });
+  log(`${label}: acked ${result.ackedEvents} (${result.ackedPerSec}/s), p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, failed ${result.failedEvents}`);
+  return result;
+}
+
+async function metricsOf(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
+function metric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+async function main(): Promise<void> {
+  const run = `bench_${Date.now().toString(36)}`;
+  const topics = { perf: `${run}_perf`, bare: `${run}_bare`, events: `${run}_raw`, dlq: `${run}_dlq` };
+  const kafka = quietKafka([BROKERS], 'bench-collector');
+  const spoolDir = mkdtempSync(join(tmpdir(), `${run}-spool-`));
+  let collector: Service | undefined;
+  const notes: string[] = [];
+  try {
+    await createTopic(kafka, topics.perf, PARTITIONS);
+    await createTopic(kafka, topics.bare, PARTITIONS);
+    const prefix = `${run}.`;
+    await registerLoadgenSchemas(REGISTRY, prefix);
+
+    log('kafka-producer-perf-test (400 B, acks=all, idempotence on)');
+    const perf = await producerPerfTest({ brokers: BROKERS, topic: topics.perf, records: quick ? 200_000 : 1_000_000, recordSize: 400 });
+    log(`perf-test: ${perf.recordsPerSec} records/s, p99 ${perf.p99LatencyMs} ms`);
+
+    log('bare kafkajs produce loop');
+    const bare = await bareLoop(kafka, topics.bare, quick ? 50_000 : 300_000);
+    log(`bare kafkajs: ${bare.recordsPerSec} records/s (values ~${bare.avgValueBytes} B)`);
+
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    collector = await startService(process.execPath, [join(ROOT, 'dist', 'apps', 'producer', 'main.cjs')], {
+      url,
+      env: {
+        ...process.env,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: BROKERS,
+        SCHEMA_REGISTRY_URL: REGISTRY,
+        EVENTS_TOPIC: topics.events,
+        DLQ_TOPIC: topics.dlq,
+        TOPIC_PARTITIONS: String(PARTITIONS),
+        SCHEMA_SUBJECT_PREFIX: prefix,
+        SPOOL_DIR: spoolDir,
+        WRITE_KEYS: JSON.stringify([{ source: 'bench', sha256: hashWriteKey(WRITE_KEY), rate_per_sec: 10_000_000, burst: 10_000_000 }]),
+      },
+      ready: async () => (await fetch(`${url}/readyz`)).ok,
+    });
+    const pid = collector.child.pid as number;
+
+    await load(url, { ratePerSec: 0, durationSec: 3 }, 'warm-up');
+    const sustained = await load(url, { ratePerSec: 0, durationSec: seconds(20) }, 'sustained');
+    const maxRate = sustained.ackedPerSec;
+    const half = Math.max(BATCH, Math.round(maxRate / 2));
+
+    const halfLoad = await load(url, { ratePerSec: half, durationSec: seconds(15) }, 'half-load');
+    log(`bare kafkajs sends of ${BATCH} at ${half} events/s`);
+    const bareHalf = await bareSendLatency(kafka, topics.bare, half, seconds(15));
+    log(`bare send: p50 ${bareHalf.p50Ms} ms, p99 ${bareHalf.p99Ms} ms`);
+
+    const base = Math.max(BATCH, Math.round(maxRate / 10));
+    const sampler = sampleRss(pid, 100);
+    const burst = await load(url, { ratePerSec: base, durationSec: seconds(45), burst: { atSec: seconds(5), seconds: seconds(30), factor: 10 } }, 'burst');
+    const rss = sampler.stop();
+    const afterBurst = await metricsOf(url);
+    log(`burst: max RSS ${rss.maxMb} MB over ${rss.samples} samples`);
+
+    const restartRate = Math.max(BATCH, Math.round(maxRate / 4));
+    const restartLoad = load(url, { ratePerSec: restartRate, durationSec: seconds(30), trackIds: true }, 'broker-restart');
+    await sleep(seconds(5) * 1000);
+    log('stopping the broker (stack tool)');
+    await stack('down', 'kafka');
+    await sleep(3_000);
+    log('starting the broker (stack tool)');
+    await stack('up', 'kafka');
+    const restart = await restartLoad;
+    const spooled = metric(await metricsOf(url), 'pipeline_producer_spool_appended_records_total') - metric(afterBurst, 'pipeline_producer_spool_appended_records_total');
+    for (let i = 0; i < 240 && metric(await metricsOf(url), 'pipeline_producer_spool_depth_records') > 0; i++) await sleep(500);
+    const acked = new Set(restart.ackedIds);
+    const seen = await collectIds(kafka, topics.events, acked, (v) => decodeValue(v).record.event_id, 120_000);
+    let lost = 0;
+    for (const id of acked) if (!seen.has(id)) lost++;
+    log(`broker restart: ${acked.size} acknowledged, ${lost} missing from Kafka, ${spooled} went through the spool`);
+    if (spooled === 0) notes.push('the broker restart run spooled nothing: the outage was not observed by the collector');
+
+    const metrics = {
+      perf_test_records_per_sec: perf.recordsPerSec,
+      perf_test_p99_ms: perf.p99LatencyMs,
+      perf_test_record_bytes: 400,
+      bare_kafkajs_records_per_sec: bare.recordsPerSec,
+      bare_kafkajs_value_bytes: bare.avgValueBytes,
+      collector_events_per_sec: maxRate,
+      collector_batch_events: BATCH,
+      collector_p99_at_max_ms: sustained.latency.p99Ms,
+      half_load_events_per_sec: half,
+      collector_p50_half_load_ms: halfLoad.latency.p50Ms,
+      collector_p99_half_load_ms: halfLoad.latency.p99Ms,
+      bare_send_p50_half_load_ms: bareHalf.p50Ms,
+      bare_send_p99_half_load_ms: bareHalf.p99Ms,
+      burst_base_events_per_sec: base,
+      burst_peak_events_per_sec: base * 10,
+      burst_acked_events: burst.ackedEvents,
+      burst_failed_events: burst.failedEvents,
+      burst_p99_ms: burst.latency.p99Ms,
+      burst_spooled_events: metric(afterBurst, 'pipeline_producer_spool_appended_records_total'),
+      rss_burst_mb: rss.maxMb,
+      restart_acked_events: acked.size,
+      restart_spooled_events: spooled,
+      lost_acked_events: lost,
+    };
+    const ratios = {
+      vs_perf_test: round(maxRate / perf.recordsPerSec),
+      vs_bare_kafkajs: round(maxRate / bare.recordsPerSec),
+      p99_vs_bare_send: round(halfLoad.latency.p99Ms / Math.max(bareHalf.p99Ms, 0.001)),
+    };
+    const targets = {
+      vs_perf_test: { min: 0.3, ok: ratios.vs_perf_test >= 0.3 },
+      p99_vs_bare_send: { max: 3, ok: ratios.p99_vs_bare_send <= 3 },
+      rss_burst_mb: { max: 300, ok: rss.maxMb <= 300 },
+      lost_acked_events: { max: 0, ok: lost === 0 },
+    };
+    if (quick) notes.push('--quick run: shortened phases, not for comparison');
+    const path = writeResult({ name: 'collector', metrics, ratios, targets, notes });
+    log(`wrote ${path}`);
+    process.stdout.write(JSON.stringify({ metrics, ratios, targets }, null, 2) + '\n');
+  } finally {
+    await collector?.stop();
+    await stack('up', 'kafka').catch((err: unknown) => log(`could not make sure the broker is up: ${String(err)}`));
+    await deleteTopics(kafka, Object.values(topics)).catch(() => undefined);
+    await deleteSubjects(REGISTRY, `${run}.`).catch(() => undefined);
+    rmSync(spoolDir, { recursive: true, force: true });
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

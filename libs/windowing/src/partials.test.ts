@@ -1,0 +1,99 @@
+import fc from 'fast-check';
+import { batchAggregate, sortResults } from '../test/batch-reference';
+import { parseAggregateConfig, type WindowingConfig } from './config';
+import { createWindowEngine } from './engine';
+import { createPartialMerger } from './partials';
+import type { WindowResult, WindowState } from './types';
+
+type Ev = { t: number; k: string; v?: number; u: string };
+
+function configFor(windows: unknown[], exactLimit = 10_000): WindowingConfig {
+  const parsed = parseAggregateConfig({
+    timeField: 't',
+    watermark: { maxOutOfOrderness: 0, allowedLateness: 0, maxFuture: '1d' },
+    aggregates: windows.map((window, i) => ({
+      name: `agg_${i}`,
+      window,
+      groupBy: i % 2 === 0 ? ['k'] : [],
+      measures: [
+        { kind: 'count' },
+        { kind: 'sum', field: 'v' },
+        { kind: 'min', field: 'v' },
+        { kind: 'max', field: 'v' },
+        { kind: 'distinct', field: 'u', exactLimit, precision: 10 },
+        { kind: 'duration' },
+      ],
+    })),
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.config;
+}
+
+/** Runs one engine per part (each sees only its own events, in time order), then merges results by window and group. */
+function mergedResults(config: WindowingConfig, parts: Ev[][]): WindowResult[] {
+  const merger = createPartialMerger(config);
+  const merged = new Map<string, { aggregate: string; startMs: number; endMs: number; state: WindowState }>();
+  parts.forEach((events, partition) => {
+    const engine = createWindowEngine<Ev>(config, undefined, { resultState: true });
+    const results = [...[...events].sort((a, b) => a.t - b.t).flatMap((e) => engine.process(e, partition, 0).results), ...engine.flush().results];
+    for (const r of results) {
+      if (r.state === undefined) throw new Error('result without state');
+      const key = `${r.aggregate}|${r.windowStartMs}|${JSON.stringify(r.group)}`;
+      const existing = merged.get(key);
+      merged.set(key, {
+        aggregate: r.aggregate,
+        startMs: r.windowStartMs,
+        endMs: r.windowEndMs,
+        state: existing === undefined ? r.state : merger.merge(r.aggregate, existing.state, r.state),
+      });
+    }
+  });
+  return sortResults([...merged.values()].map((m) => merger.result(m.aggregate, { startMs: m.startMs, endMs: m.endMs }, m.state)));
+}
+
+const eventArb: fc.Arbitrary<Ev> = fc
+  .record({ t: fc.nat(3_000), k: fc.constantFrom('a', 'b', 'c'), v: fc.option(fc.integer({ min: -50, max: 50 })), u: fc.constantFrom('u1', 'u2', 'u3', 'u4') })
+  .map(({ v, ...rest }) => (v === null ? rest : { ...rest, v }));
+
+const fixedWindowArb = fc.oneof(
+  fc.integer({ min: 20, max: 800 }).map((size) => ({ type: 'tumbling', size })),
+  fc.tuple(fc.integer({ min: 10, max: 200 }), fc.integer({ min: 1, max: 4 })).map(([slide, factor]) => ({ type: 'hopping', size: slide * factor, slide })),
+);
+
+describe('createPartialMerger', () => {
+  it('merging per-part results of fixed windows equals a batch computation over all events, whatever the split', () => {
+    fc.assert(
+      fc.property(fc.array(fixedWindowArb, { minLength: 1, maxLength: 2 }), fc.array(fc.tuple(eventArb, fc.nat(2)), { maxLength: 120 }), (windows, placed) => {
+        const config = configFor(windows);
+        const parts: Ev[][] = [[], [], []];
+        for (const [event, part] of placed) parts[part]?.push(event);
+        const expected = sortResults(batchAggregate(config, placed.map(([e]) => e)));
+        expect(mergedResults(config, parts)).toEqual(expected);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('gives the same distinct estimate as one engine once merged sets pass exactLimit (sketch registers are order-free)', () => {
+    const config = configFor([{ type: 'tumbling', size: 1_000 }], 5);
+    const events: Ev[] = Array.from({ length: 60 }, (_, i) => ({ t: i * 10, k: 'a', u: `user-${i}` }));
+    const single = createWindowEngine<Ev>(config);
+    const whole = sortResults([...events.flatMap((e) => single.process(e, 0, 0).results), ...single.flush().results]);
+    const merged = mergedResults(config, [events.filter((_, i) => i % 3 === 0), events.filter((_, i) => i % 3 === 1), events.filter((_, i) => i % 3 === 2)]);
+    expect(merged).toEqual(whole);
+    expect(merged[0]?.estimated).toEqual(['distinct_u']);
+  });
+
+  it('leaves results without state unless asked, and rejects unknown aggregates and foreign states', () => {
+    const config = configFor([{ type: 'tumbling', size: 100 }]);
+    const engine = createWindowEngine<Ev>(config);
+    engine.process({ t: 1, k: 'a', u: 'u1' }, 0, 0);
+    expect(engine.flush().results[0]).not.toHaveProperty('state');
+    const merger = createPartialMerger(config);
+    const withState = createWindowEngine<Ev>(config, undefined, { resultState: true });
+    withState.process({ t: 1, k: 'a', u: 'u1' }, 0, 0);
+    const state = withState.flush().results[0]?.state as WindowState;
+    expect(() => merger.merge('nope', state, state)).toThrow(/not in the config/);
+    expect(() => merger.merge('agg_0', state, { ...state, states: [1] })).toThrow(/expected 6 measure states/);
+  });
+});
