@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startApi, type RunningApi } from '../support/api';
-import { CHROMIUM_ARGS, ensureChromium } from '../support/chromium';
+import { CHROMIUM_ARGS, ensureChromium } from '@pipeline/testing';
 import { createDlqTable, createEventsTable, createTestSchema, insertEvents } from '../support/lake';
 import { expectedActiveUsers, expectedDlqRate, expectedEventsPerMinute, expectedSessions, newestReceivedAt, pipelineData, type PipelineData } from '../support/pipeline-data';
 
