@@ -16,8 +16,9 @@ export default [
         {
           enforceBuildableLibDependency: false,
           banTransitiveDependencies: false,
-          // Tooling (env docs, Helm values, compose checks) reads the apps' config schemas, nothing else of an app.
-          allow: ['producer', 'stream-processor', 'compactor', 'query-api'].map((app) => `@pipeline/${app}/config`),
+          // Tooling (env docs, Helm values, compose checks) reads the apps' config schemas, nothing else of an app;
+          // end-to-end suites drive the collector with its load generator.
+          allow: [...['producer', 'stream-processor', 'compactor', 'query-api'].map((app) => `@pipeline/${app}/config`), '@pipeline/producer/loadgen'],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:util', 'type:testing'] },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
@@ -29,6 +30,8 @@ export default [
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:util'] },
             { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:util', 'type:testing'] },
+            // End-to-end suites run the built apps as processes and reach them over HTTP: they import libs (and the load generator) only.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:util', 'type:testing'] },
           ],
         },
       ],

@@ -1,12 +1,15 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { run } from './process';
+import { registerCompressionCodecs } from '@pipeline/kafka';
+import { runCommand } from '@pipeline/testing';
 
 export const ROOT = join(__dirname, '..', '..');
 const KAFKA_LIBS = join(process.env['PIPELINE_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'event-pipeline'), 'kafka-4.1.1', 'libs');
 
+/** A kafkajs client without logs; it reads every codec the collector may write (see registerCompressionCodecs). */
 export function quietKafka(brokers: string[], clientId: string): Kafka {
+  registerCompressionCodecs();
   return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 } });
 }
 
@@ -38,10 +41,16 @@ export interface PerfTestResult {
   p99LatencyMs: number;
 }
 
-/** Kafka's own kafka-producer-perf-test (org.apache.kafka.tools.ProducerPerformance) on Java 17. */
-export async function producerPerfTest(opts: { brokers: string; topic: string; records: number; recordSize: number; props?: Record<string, string>; java?: string }): Promise<PerfTestResult> {
+/**
+ * Kafka's own kafka-producer-perf-test (org.apache.kafka.tools.ProducerPerformance) on Java 17.
+ * Records are `recordSize` random letters, or, with `payloadFile`, lines of that UTF-8 file picked at random.
+ */
+export async function producerPerfTest(
+  opts: { brokers: string; topic: string; records: number; props?: Record<string, string>; java?: string } & ({ recordSize: number } | { payloadFile: string }),
+): Promise<PerfTestResult> {
   const props = { 'bootstrap.servers': opts.brokers, acks: 'all', 'enable.idempotence': 'true', ...opts.props };
-  const out = await run(opts.java ?? 'java', [
+  const payload = 'payloadFile' in opts ? ['--payload-file', opts.payloadFile] : ['--record-size', String(opts.recordSize)];
+  const out = await runCommand(opts.java ?? 'java', [
     '-Xmx512m',
     '-cp',
     `${KAFKA_LIBS}/*`,
@@ -50,8 +59,7 @@ export async function producerPerfTest(opts: { brokers: string; topic: string; r
     opts.topic,
     '--num-records',
     String(opts.records),
-    '--record-size',
-    String(opts.recordSize),
+    ...payload,
     '--throughput',
     '-1',
     '--producer-props',
@@ -66,7 +74,7 @@ export async function producerPerfTest(opts: { brokers: string; topic: string; r
 
 /** Stops or starts a stack service through the stack tool (pid files stay right). */
 export async function stack(action: 'up' | 'down', service: string): Promise<void> {
-  await run(join(ROOT, 'node_modules', '.bin', 'tsx'), ['--tsconfig', join(ROOT, 'deploy/local/tsconfig.json'), join(ROOT, 'deploy/local/src/cli.ts'), 'stack', action, service], { cwd: ROOT });
+  await runCommand(join(ROOT, 'node_modules', '.bin', 'tsx'), ['--tsconfig', join(ROOT, 'deploy/local/tsconfig.json'), join(ROOT, 'deploy/local/src/cli.ts'), 'stack', action, service], { cwd: ROOT });
 }
 
 /** Reads `topic` from the start until every id in `want` was seen or `timeoutMs` passed; returns the ids seen. */

@@ -10,16 +10,29 @@ export interface BenchResult {
   ratios: Record<string, number>;
   targets?: Record<string, unknown>;
   notes?: string[];
+  /** Time series and distributions behind the figures, for bench/results/report.html. */
+  series?: Record<string, unknown>;
+  /** Fault runs: one entry per fault (what happened when, what readiness and metrics showed). */
+  timeline?: Array<Record<string, unknown>>;
 }
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
 
 /** Writes `bench/results/<name>.json` (through a temp file, so a crashed run leaves the old one). */
 export function writeResult(result: Omit<BenchResult, 'date' | 'machine'> & { machine?: Record<string, unknown> }): string {
-  const full: BenchResult = { name: result.name, date: new Date().toISOString(), machine: result.machine ?? machineInfo(), metrics: result.metrics, ratios: result.ratios, ...(result.targets ? { targets: result.targets } : {}), ...(result.notes ? { notes: result.notes } : {}) };
+  const full: BenchResult = { name: result.name, date: new Date().toISOString(), machine: result.machine ?? machineInfo(), metrics: result.metrics, ratios: result.ratios, ...(result.targets ? { targets: result.targets } : {}), ...(result.notes ? { notes: result.notes } : {}), ...(result.series ? { series: result.series } : {}), ...(result.timeline ? { timeline: result.timeline } : {}) };
   const path = join(RESULTS_DIR, `${result.name}.json`);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, JSON.stringify(full, null, 2) + '\n');
+  writeFileSync(`${path}.tmp`, compactNumberArrays(JSON.stringify(full, null, 2)) + '\n');
   renameSync(`${path}.tmp`, path);
   return path;
+}
+
+/** Puts arrays of numbers (and nulls), and arrays of such arrays, on one line, so long series stay readable. */
+export function compactNumberArrays(json: string): string {
+  const num = String.raw`(?:-?\d[\d.eE+-]*|null)`;
+  const flat = new RegExp(String.raw`\[\n(?:[ ]*${num},\n)*[ ]*${num}\n[ ]*\]`, 'g');
+  const row = String.raw`\[${num}(?:,${num})*\]`;
+  const nested = new RegExp(String.raw`\[\n(?:[ ]*${row},\n)*[ ]*${row}\n[ ]*\]`, 'g');
+  return json.replace(flat, (m) => m.replace(/\s+/g, '')).replace(nested, (m) => m.replace(/\s+/g, ''));
 }

@@ -5,20 +5,23 @@
  *   noop            a kafkajs consumer that only counts (the ceiling for any kafkajs consumer here)
  *   at_least_once   the built stream processor (dist/apps/stream-processor/main.cjs), produce then commit
  *   exactly_once    the same build with Kafka transactions (the default)
+ *   exactly_once_x2  two instances of that build in one consumer group (the partitions split between them)
  * Throughput is measured from the first to the last processed record (so start-up and group joins do
- * not count); events per CPU-second of the consumer process gives the per-core figure. With --rounds
- * N the modes alternate N times and the best of each is kept (the machine is shared and noisy).
- * Writes bench/results/processor.json.
+ * not count). Per core = events/s divided by the cores the consumer used over that same interval
+ * (its process CPU time / wall time), i.e. events per CPU-second; for two instances, both processes'
+ * events and CPU time. With --rounds N the modes alternate N times and the best of each is kept (the
+ * machine is shared and noisy). BENCH_MODES=noop,exactly_once (any subset) runs only those modes and
+ * prints them without writing the result file. Writes bench/results/processor.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, totalmem, type as osType, release } from 'node:os';
+import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
 import { LOCAL_URLS } from '@pipeline/config';
-import { BENCH_SCHEMAS, benchEvents } from './events';
+import { AGENT_POOL_SIZE, BENCH_SCHEMAS, benchEvents, describeAgents } from './events';
 
 const ROOT = resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -39,7 +42,8 @@ const CONCURRENCY = '4';
 /** V8 options for every consumer process (NODE_OPTIONS); a larger young generation halves GC time for this allocation-heavy work. */
 const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '--max-semi-space-size=32';
 
-type Mode = 'noop' | 'at_least_once' | 'exactly_once';
+type Mode = 'noop' | 'at_least_once' | 'exactly_once' | 'exactly_once_x2';
+const ALL_MODES: readonly Mode[] = ['noop', 'at_least_once', 'exactly_once', 'exactly_once_x2'];
 interface Sample {
   t: number;
   count: number;
@@ -52,6 +56,9 @@ interface Measurement {
   seconds: number;
   eventsPerSec: number;
   cpuSeconds: number;
+  /** CPU seconds per wall second of the consumer process(es) over the measured interval. */
+  coresUsed: number;
+  /** eventsPerSec / coresUsed (= events per CPU-second): the per-core figure. */
   eventsPerCpuSec: number;
 }
 
@@ -72,9 +79,9 @@ function metric(text: string, name: string): number {
 }
 
 /** Polls a running consumer until it has seen every event; returns the rate between the first and the last record. */
-async function measure(mode: Mode, round: number, child: ChildProcess, sample: () => Promise<Sample | undefined>): Promise<Measurement> {
+async function measure(mode: Mode, round: number, children: ChildProcess[], sample: () => Promise<Sample | undefined>): Promise<Measurement> {
   let exitCode: number | null = null;
-  child.on('exit', (code) => (exitCode = code));
+  for (const child of children) child.on('exit', (code) => (exitCode ??= code));
   const deadline = Date.now() + 15 * 60_000;
   let first: Sample | undefined;
   let last: Sample | undefined;
@@ -89,15 +96,28 @@ async function measure(mode: Mode, round: number, child: ChildProcess, sample: (
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  child.kill('SIGTERM');
+  for (const child of children) child.kill('SIGTERM');
   const f = first as Sample;
   const l = last as Sample;
   const events = l.count - f.count;
   const seconds = (l.t - f.t) / 1000;
   const cpuSeconds = l.cpu - f.cpu;
-  const m: Measurement = { mode, round, events, seconds: round2(seconds), eventsPerSec: Math.round(events / seconds), cpuSeconds: round2(cpuSeconds), eventsPerCpuSec: Math.round(events / cpuSeconds) };
-  console.error(`  ${mode.padEnd(14)} round ${round}: ${m.eventsPerSec} events/s, ${m.eventsPerCpuSec} events per CPU-second (${events} events in ${m.seconds} s, ${m.cpuSeconds} CPU-s)`);
-  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
+  const coresUsed = cpuSeconds / seconds;
+  const eventsPerSec = events / seconds;
+  const m: Measurement = {
+    mode,
+    round,
+    events,
+    seconds: round2(seconds),
+    eventsPerSec: Math.round(eventsPerSec),
+    cpuSeconds: round2(cpuSeconds),
+    coresUsed: round2(coresUsed),
+    eventsPerCpuSec: Math.round(eventsPerSec / coresUsed),
+  };
+  console.error(
+    `  ${mode.padEnd(15)} round ${round}: ${m.eventsPerSec} events/s on ${m.coresUsed} cores = ${m.eventsPerCpuSec} events/s per core (${events} events in ${m.seconds} s, ${m.cpuSeconds} CPU-s)`,
+  );
+  await Promise.all(children.map((child) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)))));
   return m;
 }
 
@@ -117,14 +137,31 @@ async function runNoop(prefix: string, topic: string, round: number): Promise<Me
       latest = { t: Date.now(), count: parsed.count, cpu: parsed.cpu };
     }
   });
-  return measure('noop', round, child, async () => latest);
+  return measure('noop', round, [child], async () => latest);
 }
 
-async function runProcessor(mode: 'at_least_once' | 'exactly_once', prefix: string, topic: string, round: number): Promise<Measurement> {
-  const port = await freePort();
-  const app = `${prefix}-${mode === 'exactly_once' ? 'tx' : 'alo'}-${round}`;
+async function runProcessor(mode: 'at_least_once' | 'exactly_once' | 'exactly_once_x2', prefix: string, topic: string, round: number): Promise<Measurement> {
+  const app = `${prefix}-${mode === 'at_least_once' ? 'alo' : mode === 'exactly_once' ? 'tx' : 'tx2'}-${round}`;
   const nodeArgs = (process.env['BENCH_PROCESSOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/stream-processor/main.cjs')], {
+  const instances = mode === 'exactly_once_x2' ? 2 : 1;
+  const children: ChildProcess[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < instances; i++) {
+    const port = await freePort();
+    urls.push(`http://127.0.0.1:${port}/metrics`);
+    children.push(spawnProcessor(mode === 'at_least_once' ? 'at_least_once' : 'exactly_once', prefix, topic, app, port, nodeArgs));
+  }
+  return measure(mode, round, children, async () => {
+    const texts = await Promise.all(urls.map(async (url) => (await fetch(url)).text()));
+    const sum = (name: string) => texts.reduce((total, text) => total + metric(text, name), 0);
+    // Two instances: measured once both have joined and processed records (not the first one alone before the rebalance).
+    const started = texts.every((text) => metric(text, 'pipeline_processor_events_total') > 0);
+    return { t: Date.now(), count: started ? sum('pipeline_processor_events_total') : 0, cpu: sum('process_cpu_seconds_total') };
+  });
+}
+
+function spawnProcessor(mode: 'at_least_once' | 'exactly_once', prefix: string, topic: string, app: string, port: number, nodeArgs: string[]): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/stream-processor/main.cjs')], {
     env: {
       PATH: process.env['PATH'] ?? '',
       NODE_OPTIONS,
@@ -146,11 +183,6 @@ async function runProcessor(mode: 'at_least_once' | 'exactly_once', prefix: stri
       PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY,
     },
     stdio: ['ignore', process.env['BENCH_VERBOSE'] ? 'inherit' : 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}/metrics`;
-  return measure(mode, round, child, async () => {
-    const text = await (await fetch(url)).text();
-    return { t: Date.now(), count: metric(text, 'pipeline_processor_events_total'), cpu: metric(text, 'process_cpu_seconds_total') };
   });
 }
 
@@ -181,48 +213,75 @@ async function main(): Promise<void> {
     const startMs = Date.now() - 2 * 3_600_000;
     const stepMs = (2 * 3_600_000) / EVENTS;
     let bytes = 0;
+    const agents: string[] = [];
     for (let i = 0; i < EVENTS; i += 20_000) {
       const records = benchEvents({ runId: prefix, first: i, count: Math.min(20_000, EVENTS - i), startMs, stepMs, users: 100_000, schemaIds });
       bytes += records.reduce((sum, r) => sum + r.value.length, 0);
+      for (const r of records) agents.push(r.agent);
+      const messages = records.map(({ key, value }) => ({ key, value }));
       const sends = [];
-      for (let j = 0; j < records.length; j += 2_000) sends.push(producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: records.slice(j, j + 2_000) }));
+      for (let j = 0; j < messages.length; j += 2_000) sends.push(producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: messages.slice(j, j + 2_000) }));
       await Promise.all(sends);
     }
     await producer.disconnect();
-    console.error(`input ready: ${EVENTS} events, ${Math.round(bytes / EVENTS)} bytes per value`);
+    const agentMix = describeAgents(agents);
+    console.error(`input ready: ${EVENTS} events, ${Math.round(bytes / EVENTS)} bytes per value, ${agentMix.distinct} distinct user agents`);
 
-    const modes = (process.env['BENCH_MODES'] ?? 'noop,at_least_once,exactly_once').split(',') as Mode[];
+    const modes = (process.env['BENCH_MODES'] ?? ALL_MODES.join(',')).split(',') as Mode[];
     for (let round = 1; round <= ROUNDS; round++) {
-      if (modes.includes('noop')) results.push(await runNoop(prefix, topic, round));
-      if (modes.includes('at_least_once')) results.push(await runProcessor('at_least_once', prefix, topic, round));
-      if (modes.includes('exactly_once')) results.push(await runProcessor('exactly_once', prefix, topic, round));
+      for (const mode of ALL_MODES.filter((m) => modes.includes(m))) {
+        results.push(mode === 'noop' ? await runNoop(prefix, topic, round) : await runProcessor(mode, prefix, topic, round));
+      }
     }
-    const best = (mode: Mode) => results.filter((r) => r.mode === mode).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0] as Measurement;
+    const best = (mode: Mode) => results.filter((r) => r.mode === mode).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
     const noop = best('noop');
     const alo = best('at_least_once');
     const tx = best('exactly_once');
+    const tx2 = best('exactly_once_x2');
+    if (noop === undefined || alo === undefined || tx === undefined || tx2 === undefined) {
+      console.log(JSON.stringify(results, null, 2));
+      console.error('not every mode ran: bench/results/processor.json left as it was');
+      return;
+    }
     const output = {
       name: 'processor',
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), os: `${osType()} ${release()}`, node: process.version, kafka: '4.1.1 (local, one broker)' },
       node_options: NODE_OPTIONS,
-      input: { events: EVENTS, partitions: PARTITIONS, bytes_per_value: Math.round(bytes / EVENTS), compression: 'gzip', aggregates: 'the three defaults (apps/stream-processor/aggregates.json)', users: 100_000, event_time_span_hours: 2 },
+      input: {
+        events: EVENTS,
+        partitions: PARTITIONS,
+        bytes_per_value: Math.round(bytes / EVENTS),
+        compression: 'gzip',
+        aggregates: 'the three defaults (apps/stream-processor/aggregates.json)',
+        users: 100_000,
+        event_time_span_hours: 2,
+        user_agents: { pool: AGENT_POOL_SIZE, popularity: 'Zipf s=1, one agent per user, 14% of events from a second device, 1% one-off agents', ...agentMix },
+      },
       metrics: {
         noop_events_per_s: noop.eventsPerSec,
         at_least_once_events_per_s: alo.eventsPerSec,
         tx_events_per_s: tx.eventsPerSec,
+        tx_2_instances_events_per_s: tx2.eventsPerSec,
         noop_events_per_s_per_core: noop.eventsPerCpuSec,
         at_least_once_events_per_s_per_core: alo.eventsPerCpuSec,
         tx_events_per_s_per_core: tx.eventsPerCpuSec,
+        tx_2_instances_events_per_s_per_core: tx2.eventsPerCpuSec,
+        noop_cores_used: noop.coresUsed,
+        tx_cores_used: tx.coresUsed,
+        tx_2_instances_cores_used: tx2.coresUsed,
       },
       ratios: {
         tx_vs_noop: round2(tx.eventsPerSec / noop.eventsPerSec),
         tx_vs_at_least_once: round2(tx.eventsPerSec / alo.eventsPerSec),
         tx_cost_vs_at_least_once: round2(1 - tx.eventsPerSec / alo.eventsPerSec),
+        tx_2_instances_vs_noop: round2(tx2.eventsPerSec / noop.eventsPerSec),
       },
       targets: { tx_vs_noop_min: 0.4, tx_events_per_s_per_core_min: 25_000, tx_cost_vs_at_least_once_max: 0.4 },
+      load_average_at_end: loadavg().map(round2),
       runs: results,
-      notes: 'events/s from the first to the last processed record of each consumer process; per core = events per CPU-second of that process. Best of the rounds per mode; all runs listed.',
+      notes:
+        'events/s from the first to the last processed record; per core = events/s divided by the cores the consumer used over that interval (process CPU seconds / wall seconds, summed over both processes for 2 instances), i.e. events per CPU-second. Best of the rounds per mode; all runs listed. tx_vs_noop compares one process with one process; tx_2_instances_vs_noop lets the processor use both cores.',
     };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/processor.json'), `${JSON.stringify(output, null, 2)}\n`);

@@ -13,17 +13,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTrino, queryAll } from '@pipeline/lake';
-import { stackSettings } from '@pipeline/testing';
+import { NodeProcess, freePort, stackSettings } from '@pipeline/testing';
+import { configSchema as queryApiConfig } from '../../apps/query-api/src/config';
 import { GUARD_ATTACKS } from '../../apps/query-api/src/sql/guard-corpus';
-import { freePort, startService } from '../lib/process';
 import { writeResult } from '../lib/results';
 
 const ROOT = join(__dirname, '..', '..');
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 200);
 const WARMUP = 15;
-const READONLY_USER = 'pipeline_readonly';
-
 const settings = stackSettings();
+/** The user and catalog the query API runs its queries as and in, so the direct path is the same query. */
+const { TRINO_QUERY_USER, TRINO_QUERY_CATALOG } = queryApiConfig.pick({ TRINO_QUERY_USER: true, TRINO_QUERY_CATALOG: true }).parse(process.env);
 const admin = createTrino(settings);
 const sql = (statement: string) => queryAll(admin, statement);
 
@@ -35,7 +35,7 @@ function percentile(values: number[], p: number): number {
 
 /** A bare client of Trino's statement protocol: POST, then follow nextUri to the end, reading every row. */
 async function direct(statement: string, schema: string): Promise<number> {
-  const headers = { 'X-Trino-User': READONLY_USER, 'X-Trino-Catalog': settings.TRINO_CATALOG, 'X-Trino-Schema': schema, 'X-Trino-Source': 'bench-direct' };
+  const headers = { 'X-Trino-User': TRINO_QUERY_USER, 'X-Trino-Catalog': TRINO_QUERY_CATALOG, 'X-Trino-Schema': schema, 'X-Trino-Source': 'bench-direct' };
   let res = await fetch(`${settings.TRINO_URL}/v1/statement`, { method: 'POST', headers, body: statement });
   let rows = 0;
   for (;;) {
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
 
   console.log(`== seeding lake.${schema}.events`);
   await sql(`CREATE SCHEMA lake.${schema}`);
-  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  let service: NodeProcess | undefined;
   try {
     await sql(`CREATE TABLE lake.${schema}.events (event_id varchar, event_type varchar, occurred_at timestamp(6) with time zone, received_at timestamp(6) with time zone, user_id varchar)
                WITH (partitioning = ARRAY['day(occurred_at)', 'event_type'])`);
@@ -71,7 +71,10 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     console.log('== starting the query API (dist/apps/query-api/main.cjs)');
-    service = await startService(process.execPath, [join(ROOT, 'dist', 'apps', 'query-api', 'main.cjs')], {
+    service = await NodeProcess.start({
+      name: 'query-api',
+      script: join(ROOT, 'dist', 'apps', 'query-api', 'main.cjs'),
+      readyTimeoutMs: 30_000,
       env: {
         ...process.env,
         HTTP_HOST: '127.0.0.1',
@@ -81,7 +84,6 @@ async function main(): Promise<void> {
         AUDIT_LOG: join(dir, 'audit.ndjson'),
         QUERY_API_TOKENS: JSON.stringify([{ name: 'bench', sha256: hash, scopes: ['admin'], ratePerMinute: 1_000_000, maxConcurrent: 16 }]),
       },
-      url: base,
       ready: async () => (await fetch(`${base}/readyz`)).ok,
     });
     const api = async (statement: string, cache: Record<string, unknown>): Promise<number> => {
@@ -180,7 +182,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${path}`);
     if (!Object.values(targets).every((t) => t.ok)) process.exitCode = 1;
   } finally {
-    await service?.stop();
+    await service?.stop('SIGTERM');
     await sql(`DROP TABLE IF EXISTS lake.${schema}.events`).catch(() => undefined);
     await sql(`DROP SCHEMA IF EXISTS lake.${schema}`).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

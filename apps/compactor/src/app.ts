@@ -14,7 +14,7 @@ import { FlushLoop } from './flush/flush-loop';
 import { createFlusher } from './flush/flusher';
 import { createCompactorMetrics } from './metrics';
 import type { SchemaById } from './schema/registry';
-import { AGG_BASE_COLUMNS, AGG_PARTITIONING, EVENT_BASE_COLUMNS, EVENT_PARTITIONING } from './tables/definitions';
+import { AGG_BASE_COLUMNS, AGG_PARTITIONING, DLQ_COLUMNS, DLQ_PARTITIONING, EVENT_BASE_COLUMNS, EVENT_PARTITIONING, LATE_COLUMNS, LATE_PARTITIONING } from './tables/definitions';
 import { TableManager, tableOffsets, type TableDefinition } from './tables/table-manager';
 import { createTrinoRunner } from './tables/trino-ddl';
 import { UPKEEP_TASKS, createUpkeep, type UpkeepTask } from './upkeep/upkeep';
@@ -32,14 +32,23 @@ export interface CompactorDeps {
 
 const AGG_NAME = /^[a-z][a-z0-9_-]{0,99}$/;
 
+/** Columns and partitioning a table of each kind is created with. */
+const TABLE_LAYOUTS: Record<Route['kind'], Omit<TableDefinition, 'name'>> = {
+  events: { columns: EVENT_BASE_COLUMNS, partitioning: EVENT_PARTITIONING },
+  aggregate: { columns: AGG_BASE_COLUMNS, partitioning: AGG_PARTITIONING },
+  dlq: { columns: DLQ_COLUMNS, partitioning: DLQ_PARTITIONING },
+  late: { columns: LATE_COLUMNS, partitioning: LATE_PARTITIONING },
+};
+
 /**
- * Builds the compactor: Kafka consumer -> buffers -> flushes (Parquet on the object store, fast
- * append into Iceberg) -> Kafka offsets, table upkeep, and the ops HTTP server. Nothing connects
- * or listens until `lifecycle.start()`.
+ * Builds the compactor: Kafka consumer (events, aggregates, DLQ, late) -> buffers -> flushes
+ * (Parquet on the object store, fast append into Iceberg) -> Kafka offsets, table upkeep, and the
+ * ops HTTP server. Nothing connects or listens until `lifecycle.start()`.
  */
 export function buildCompactorApp(deps: CompactorDeps) {
   const { config, log, registry, kafka, s3, catalog } = deps;
-  const readiness = new Readiness();
+  // Not ready until the consumer has joined its group: a restarted instance waits for the old member's session to expire.
+  const readiness = new Readiness().register('topics').register('consumer');
   const http: FastifyInstance = createOpsServer({ readiness, registry, log });
   const metrics = createCompactorMetrics(registry);
   const abort = new AbortController();
@@ -56,12 +65,13 @@ export function buildCompactorApp(deps: CompactorDeps) {
 
   const route = (topic: string): Route | undefined => {
     if (topic === config.EVENTS_TOPIC) return { table: config.EVENTS_TABLE, kind: 'events' };
+    if (topic === config.DLQ_TOPIC) return { table: config.DLQ_TABLE, kind: 'dlq' };
+    if (topic === config.LATE_TOPIC) return { table: config.LATE_TABLE, kind: 'late' };
     if (!topic.startsWith(config.AGG_TOPIC_PREFIX)) return undefined;
     const name = topic.slice(config.AGG_TOPIC_PREFIX.length);
     return AGG_NAME.test(name) ? { table: `${config.AGG_TABLE_PREFIX}${name.replace(/-/g, '_')}`, kind: 'aggregate' } : undefined;
   };
-  const definition = (table: string, kind: Route['kind']): TableDefinition =>
-    kind === 'events' ? { name: table, columns: EVENT_BASE_COLUMNS, partitioning: EVENT_PARTITIONING } : { name: table, columns: AGG_BASE_COLUMNS, partitioning: AGG_PARTITIONING };
+  const definition = (table: string, kind: Route['kind']): TableDefinition => ({ name: table, ...TABLE_LAYOUTS[kind] });
 
   const buffers = new BufferSet({ maxRows: config.FLUSH_MAX_ROWS, maxBytes: config.FLUSH_MAX_BYTES, maxAgeMs: config.FLUSH_MAX_AGE_MS, memoryCapBytes: config.BUFFER_MEMORY_CAP_BYTES });
   const consumer = new LakeConsumer({
@@ -71,7 +81,7 @@ export function buildCompactorApp(deps: CompactorDeps) {
     buffers,
     groupId: config.GROUP_ID,
     fromBeginning: config.FROM_BEGINNING,
-    eventsTopic: config.EVENTS_TOPIC,
+    topics: [config.EVENTS_TOPIC, config.DLQ_TOPIC, config.LATE_TOPIC],
     aggTopicPrefix: config.AGG_TOPIC_PREFIX,
     route,
     committedNext: async (r, topic, partition) => {
@@ -82,6 +92,8 @@ export function buildCompactorApp(deps: CompactorDeps) {
     retryMaxDelayMs: config.RETRY_MAX_DELAY_MS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     onBuffered: () => flushLoop.nudge(),
+    onTopicsPresent: (present, detail) => readiness.set('topics', present, detail),
+    onGroupMember: (joined, detail) => readiness.set('consumer', joined, detail),
   });
   const flusher = createFlusher({
     log: log.child({ component: 'flush' }),
@@ -107,6 +119,8 @@ export function buildCompactorApp(deps: CompactorDeps) {
       catalogName: config.TRINO_CATALOG,
       namespace: config.LAKE_SCHEMA,
       eventsTable: config.EVENTS_TABLE,
+      dlqTable: config.DLQ_TABLE,
+      lateTable: config.LATE_TABLE,
       aggTablePrefix: config.AGG_TABLE_PREFIX,
       optimizeTarget: config.UPKEEP_OPTIMIZE_TARGET,
       snapshotRetention: config.UPKEEP_SNAPSHOT_RETENTION,
@@ -175,6 +189,7 @@ export function buildCompactorApp(deps: CompactorDeps) {
   const drainDeadlineMs = Math.max(1_000, config.SHUTDOWN_DEADLINE_MS - 5_000);
   const lifecycle = new Lifecycle(log)
     .onShutdown(() => readiness.beginShutdown())
+    .onShutdown(() => consumer.cancelStart())
     .add({ name: 'kafka-admin', start: () => admin.connect(), stop: () => admin.disconnect() })
     .add(dependencyProbe({ name: 'kafka', readiness, log, check: async () => void (await admin.describeCluster()) }))
     .add(
@@ -207,8 +222,9 @@ export function buildCompactorApp(deps: CompactorDeps) {
       },
     })
     .add({ name: 'upkeep', start: async () => upkeep.start(), stop: () => upkeep.stop() })
+    // Listening before the consumer starts: /healthz answers while it waits for its topics.
+    .add(httpComponent(http, { host: config.HTTP_HOST, port: config.HTTP_PORT }))
     .add({ name: 'consumer', start: () => consumer.start(), stop: () => consumer.quiesce() })
-    .add(lagMonitor)
-    .add(httpComponent(http, { host: config.HTTP_HOST, port: config.HTTP_PORT }));
+    .add(lagMonitor);
   return { http, lifecycle, readiness, metrics, upkeep, buffers };
 }

@@ -8,6 +8,22 @@ describe('compactor config', () => {
     expect(config.CATALOG_JDBC_URL).toBe('postgresql://pipeline@127.0.0.1:15432/iceberg_catalog');
     expect(config.CATALOG_JDBC_PASSWORD).toBe('pipeline-dev-password');
     expect(config.COMPACTOR_FAULT).toBeUndefined();
+    expect(config).toMatchObject({ DLQ_TOPIC: 'events.dlq', DLQ_TABLE: 'events_dlq', LATE_TOPIC: 'events.late', LATE_TABLE: 'events_late' });
+  });
+
+  it('refuses one topic or table for two kinds of records', () => {
+    let error: unknown;
+    try {
+      readConfig({ LATE_TOPIC: 'events.dlq', DLQ_TABLE: 'events', LATE_TABLE: 'agg_late' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      { path: 'LATE_TOPIC', message: 'must differ from DLQ_TOPIC' },
+      { path: 'DLQ_TABLE', message: 'must differ from EVENTS_TABLE' },
+      { path: 'LATE_TABLE', message: 'must not start with the aggregate prefix' },
+    ]);
   });
 
   it('lists every bad value by name', () => {

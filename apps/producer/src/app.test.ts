@@ -233,6 +233,21 @@ describe('HTTP surface', () => {
     expect(String(res.headers['access-control-allow-headers']).toLowerCase()).toContain('authorization');
   });
 
+  // Regression (fuzzing): @fastify/cors answered these with a plain-text 400 "Invalid Preflight Request".
+  it('answers an OPTIONS request that is not a preflight with 204 and the CORS headers', async () => {
+    const res = await http.inject({ method: 'OPTIONS', url: '/v1/events' });
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  // Regression (fuzzing): Fastify answered these as {"error":"Bad Request","code":"FST_ERR_BAD_URL",...}.
+  it('answers a malformed URL escape with 400 bad_request in the collector error shape, and counts it', async () => {
+    const res = await post([event()], {}, '/v1/events%zz');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'bad_request', message: 'the request URL is malformed', path: '$' } });
+    expect(await registry.metrics()).toMatch(/pipeline_producer_requests_rejected_total\{code="bad_request"\} [1-9]/);
+  });
+
   it('serves an OpenAPI document that describes every route the app has', async () => {
     const res = await http.inject('/openapi.json');
     expect(res.statusCode).toBe(200);

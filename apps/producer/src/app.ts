@@ -36,7 +36,15 @@ export function buildProducerApp(deps: ProducerDeps): { http: FastifyInstance; l
   const metrics = createProducerMetrics(registry);
   const readiness = new Readiness();
   const http = createHttpApp(
-    { readiness, registry, log },
+    {
+      readiness,
+      registry,
+      log,
+      errorBody: ({ status, code, message }) => {
+        metrics.requestsRejected.inc({ code });
+        return new HttpError(status, code, message).toBody();
+      },
+    },
     { bodyLimit: config.MAX_BODY_BYTES, keepAliveTimeout: 65_000, requestTimeout: 60_000, return503OnClosing: true },
   );
 
@@ -46,6 +54,8 @@ export function buildProducerApp(deps: ProducerDeps): { http: FastifyInstance; l
     allowedHeaders: ['Content-Type', 'Content-Encoding', 'Authorization', 'X-Write-Key'],
     exposedHeaders: ['Retry-After'],
     maxAge: 86_400,
+    // An OPTIONS request that is not a preflight gets the CORS headers and 204, not a plain-text 400.
+    strictPreflight: false,
   });
   http.get('/openapi.json', { logLevel: 'warn' }, async () => OPENAPI_DOCUMENT);
 

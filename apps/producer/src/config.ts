@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LOCAL_STACK, baseFragment, envInt, envList, kafkaFragment, loadConfig, registryFragment } from '@pipeline/config';
+import { KAFKA_COMPRESSIONS } from '@pipeline/kafka';
 import { EVENTS_DLQ_TOPIC, EVENTS_RAW_TOPIC } from '@pipeline/schemas';
 
 const MIB = 1024 * 1024;
@@ -74,7 +75,10 @@ export const configSchema = z
       .enum(['worker', 'inline'])
       .default('worker')
       .describe('Where the kafkajs producer runs: on a worker thread (beside HTTP and validation) or on the main thread.'),
-    KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('gzip').describe('Compression of produced record batches.'),
+    KAFKA_COMPRESSION: z
+      .enum(KAFKA_COMPRESSIONS)
+      .default('zstd')
+      .describe('Compression of produced record batches. zstd compresses about as well as gzip for a fifth of its CPU; every consumer made with @pipeline/kafka reads all three.'),
     KAFKA_SEND_TIMEOUT_MS: envInt(5_000, 100).describe('A Kafka batch not acknowledged within this is moved to the spool (the client is then answered from the spool).'),
     KAFKA_MAX_BATCH_BYTES: envInt(1 * MIB, 1024).describe('Largest micro-batch sent to Kafka in one produce call, in bytes of record values.'),
     KAFKA_MAX_IN_FLIGHT_BATCHES: envInt(2, 1, 16).describe('Micro-batches in flight at once (kafkajs serialises idempotent produce requests per broker).'),

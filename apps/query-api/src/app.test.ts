@@ -81,6 +81,13 @@ describe('query-api app', () => {
       expect([res.statusCode, res.json().error.code]).toEqual([413, 'body_too_large']);
     });
 
+    // Regression (fuzzing): Fastify answered these as {"error":"Bad Request","code":"FST_ERR_BAD_URL",...}.
+    it('answers a malformed URL escape with 400 invalid_request in the API error shape', async () => {
+      const res = await app.http.inject({ method: 'POST', url: '/v1/queries/%zz/run', headers: bearer(TOKENS.saved), payload: {} });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ error: { code: 'invalid_request', message: 'the request URL is malformed' } });
+    });
+
     it('answers 400 to unknown body fields and wrong types instead of ignoring them', async () => {
       const extra = await app.http.inject({ method: 'POST', url: '/v1/query', headers: bearer(TOKENS.sql), payload: { sql: 'SELECT 1', maxrows: 5 } });
       expect([extra.statusCode, extra.json().error.code]).toEqual([400, 'invalid_request']);

@@ -57,7 +57,7 @@ export function buildQueryApiApp(deps: QueryApiDeps): QueryApiApp {
   });
   const savedQueries = deps.savedQueries ?? loadSavedQueries(config.SAVED_QUERIES_DIR ?? defaultSavedQueriesDir(), { maxSqlLength: config.QUERY_MAX_SQL_LENGTH });
   const trino = createTrinoClient(
-    { url: config.TRINO_URL, user: config.TRINO_QUERY_USER, password: config.TRINO_PASSWORD, catalog: config.TRINO_CATALOG, source: 'query-api' },
+    { url: config.TRINO_URL, user: config.TRINO_QUERY_USER, password: config.TRINO_PASSWORD, catalog: config.TRINO_QUERY_CATALOG, source: 'query-api' },
     deps.fetch,
   );
   const store = new ResultStore({
@@ -67,12 +67,12 @@ export function buildQueryApiApp(deps: QueryApiDeps): QueryApiApp {
   });
   const limits = new TokenLimits();
   const audit = createAuditLog({ target: config.AUDIT_LOG, log: log.child({ component: 'audit' }), onError: () => metrics.auditErrors.inc() });
-  const service = new QueryService({ trino, catalog: config.TRINO_CATALOG, store, limits, audit, metrics, maxResultBytes: config.QUERY_MAX_RESULT_BYTES });
-  const catalog = new Catalog({ trino, catalog: config.TRINO_CATALOG, cacheMs: config.CATALOG_CACHE_SECONDS * 1000 });
+  const service = new QueryService({ trino, catalog: config.TRINO_QUERY_CATALOG, store, limits, audit, metrics, maxResultBytes: config.QUERY_MAX_RESULT_BYTES });
+  const catalog = new Catalog({ trino, catalog: config.TRINO_QUERY_CATALOG, cacheMs: config.CATALOG_CACHE_SECONDS * 1000 });
 
   const readiness = new Readiness();
   const http = createHttpApp(
-    { readiness, registry, log },
+    { readiness, registry, log, errorBody: ({ code, message }) => new ApiError(code === 'bad_request' ? 'invalid_request' : code, message).body() },
     // Unknown body fields are errors, not silently dropped (Fastify's default removes them).
     { bodyLimit: config.HTTP_BODY_LIMIT_BYTES, ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } } },
   );

@@ -10,6 +10,14 @@ describe('query-api config', () => {
     expect('TRINO_USER' in config).toBe(false);
   });
 
+  it("runs queries in the read-only catalog, whatever a deployment sets as the pipeline's TRINO_CATALOG", () => {
+    expect(readConfig({}).TRINO_QUERY_CATALOG).toBe('lake_readonly');
+    const config = readConfig({ TRINO_CATALOG: 'lake' });
+    expect(config.TRINO_QUERY_CATALOG).toBe('lake_readonly');
+    expect('TRINO_CATALOG' in config).toBe(false);
+    expect(readConfig({ TRINO_QUERY_CATALOG: 'other_readonly' }).TRINO_QUERY_CATALOG).toBe('other_readonly');
+  });
+
   it('describes every field, so docs and Helm values can be generated', () => {
     for (const [key, field] of Object.entries(configSchema.shape)) expect([key, field.description]).toEqual([key, expect.any(String)]);
   });

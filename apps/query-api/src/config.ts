@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { LOCAL_STACK, baseFragment, envInt, envList, loadConfig, trinoFragment } from '@pipeline/config';
 
-// TRINO_USER is the pipeline's full-access user: the query API never uses it (see TRINO_QUERY_USER).
-const { TRINO_USER: _pipelineUser, ...trino } = trinoFragment;
+// TRINO_USER and TRINO_CATALOG are the pipeline's full-access user and writable catalog, shared by
+// every app of a deployment: the query API uses neither (see TRINO_QUERY_USER, TRINO_QUERY_CATALOG).
+const { TRINO_USER: _pipelineUser, TRINO_CATALOG: _pipelineCatalog, ...trino } = trinoFragment;
 
 const MIB = 1024 * 1024;
 
@@ -15,6 +16,13 @@ export const configSchema = z.object({
     .min(1)
     .default('pipeline_readonly')
     .describe("Trino user every query runs as: a read-only user under Trino's file-based access control (deploy/trino/access-control/rules.json), the second line of defence behind the SQL guard."),
+  TRINO_QUERY_CATALOG: z
+    .string()
+    .min(1)
+    .default(LOCAL_STACK.trino.readOnlyCatalog)
+    .describe(
+      'Trino catalog every query runs in (unqualified names resolve there): the read-only Iceberg catalog over the lake tables (deploy/trino/catalog/lake_readonly.properties, iceberg.security=read_only), which refuses writes and table procedures to any user.',
+    ),
   TRINO_SCHEMA: z.string().min(1).default('events').describe('Default schema for unqualified table names in ad-hoc and saved queries.'),
 
   QUERY_API_TOKENS_FILE: z

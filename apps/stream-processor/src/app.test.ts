@@ -21,7 +21,7 @@ function fakeKafka(up: boolean) {
       return true;
     },
     fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
-      topics: names.map((name) => ({ name, partitions: Array.from({ length: topics.get(name) ?? 0 }, (_, partition) => ({ partitionId: partition })) })),
+      topics: names.map((name) => ({ name, partitions: Array.from({ length: topics.get(name) ?? 0 }, (_, partition) => ({ partitionId: partition, leader: 1 })) })),
     }),
   };
   const listeners = new Map<string, (e: { payload: unknown }) => void>();

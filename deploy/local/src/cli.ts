@@ -1,10 +1,11 @@
 import { StackError } from './progress';
 import { down, install, logs, selectServices, status, up } from './stack';
-import { runPipeline } from './start';
+import { parseStartArgs, runPipeline } from './start';
 import { runTests } from './test-runner';
 
 const USAGE = `usage:
   npm start                             the stack and the four apps in the foreground; Ctrl-C stops them
+  npm start -- --demo                   the same, plus a gentle load generator that fills the dashboard
   npm test                              lint, unit tests, builds, then integration tests on the real stack
   npm run stack -- install [service…]   download and unpack into the cache
   npm run stack -- up [service…]        start what is not running and wait until ready
@@ -17,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start':
-      return runPipeline();
+      return runPipeline(parseStartArgs(rest));
     case 'test':
       return runTests(rest);
     case 'stack':

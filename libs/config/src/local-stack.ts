@@ -9,7 +9,7 @@ export const LOCAL_STACK = {
   registry: { port: 18081, managementPort: 18091, ccompatPath: '/apis/ccompat/v7' },
   objectStore: { port: 19000, accessKey: 'pipeline', secretKey: 'pipeline-dev-secret', region: 'us-east-1', bucket: 'lake' },
   postgres: { port: 15432, user: 'pipeline', password: 'pipeline-dev-password', catalogDatabase: 'iceberg_catalog', registryDatabase: 'registry' },
-  trino: { port: 18080, catalog: 'lake', user: 'pipeline' },
+  trino: { port: 18080, catalog: 'lake', readOnlyCatalog: 'lake_readonly', user: 'pipeline' },
   apps: { producer: 8100, streamProcessor: 8101, compactor: 8102, queryApi: 8103 },
 } as const;
 

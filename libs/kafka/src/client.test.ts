@@ -15,4 +15,15 @@ describe('createKafka', () => {
       expect.objectContaining({ level: 40, msg: 'rebalancing', groupId: 'g' }),
     ]);
   });
+
+  it('registers the ZSTD codec, so its consumers can read batches of any KAFKA_COMPRESSION', () => {
+    jest.isolateModules(() => {
+      // A fresh kafkajs, as a process that has not made a client yet has it.
+      const { CompressionCodecs, CompressionTypes } = require('kafkajs') as typeof import('kafkajs');
+      const fresh = require('./client') as typeof import('./client');
+      expect(() => CompressionCodecs[CompressionTypes.ZSTD]()).toThrow(/not implemented/);
+      fresh.createKafka({ KAFKA_BROKERS: ['127.0.0.1:1'], KAFKA_SSL: false }, { clientId: 'unit', log: pino({ level: 'silent' }) });
+      expect(CompressionCodecs[CompressionTypes.ZSTD]()).toHaveProperty('decompress');
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '@pipeline/runtime';
+import { registerCompressionCodecs } from './compression';
 
 export interface KafkaSettings {
   KAFKA_BROKERS: string[];
@@ -17,8 +18,12 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** A kafkajs client whose warnings and errors go through pino (its info lines are not emitted in steady state). */
+/**
+ * A kafkajs client whose warnings and errors go through pino (its info lines are not emitted in steady state).
+ * Registers the ZSTD codec, so its consumers read batches of any KAFKA_COMPRESSION.
+ */
 export function createKafka(settings: KafkaSettings, opts: { clientId: string; log: Logger }): Kafka {
+  registerCompressionCodecs();
   const log = opts.log.child({ component: 'kafkajs' });
   const config: KafkaConfig = {
     clientId: settings.KAFKA_CLIENT_ID ?? opts.clientId,

@@ -3,7 +3,7 @@ export { Lifecycle, type Component } from './lifecycle';
 export { createLogger, REDACT_PATHS, type Logger } from './logger';
 export { createMetricsRegistry } from './metrics';
 export { registerOpsRoutes } from './ops-routes';
-export { createHttpApp, createOpsServer, httpComponent } from './ops-server';
+export { createHttpApp, createOpsServer, httpComponent, httpLevelError, type HttpLevelError, type HttpLevelErrorBody, type HttpLevelErrorCode } from './ops-server';
 export { Readiness } from './readiness';
 export { retry, sleep, type RetryOptions } from './retry';
 export { dependencyProbe, type ProbeOptions } from './probe';

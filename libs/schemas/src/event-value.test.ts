@@ -1,4 +1,5 @@
-import { aggregateRecordKey, decodeValue, encodeFramedValue, encodeUnframedValue, WIRE_HEADER_BYTES } from './event-value';
+import fc from 'fast-check';
+import { aggregateRecordKey, decodeValue, encodeFramedValue, encodeFramedValues, encodeUnframedValue, WIRE_HEADER_BYTES } from './event-value';
 
 const event = {
   event_id: 'e1',
@@ -18,6 +19,27 @@ describe('event values', () => {
     expect(buf.readInt32BE(1)).toBe(4242);
     expect(buf.length).toBe(WIRE_HEADER_BYTES + Buffer.byteLength(JSON.stringify(event)));
     expect(decodeValue(buf)).toEqual({ schemaId: 4242, record: event });
+  });
+
+  it('frames many records into one buffer exactly as one by one, whatever their characters', () => {
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }));
+    const record = fc.record({ event_id: text, properties: fc.dictionary(text, fc.oneof(text, fc.integer())) });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: -1, max: 2 ** 31 - 1 }), record), { maxLength: 60 }), (items) => {
+        const ids = items.map(([id]) => id);
+        const records = items.map(([, r]) => r);
+        const many = encodeFramedValues(ids, records);
+        expect(many).toHaveLength(items.length);
+        many.forEach((value, i) => expect(value.equals(encodeFramedValue(ids[i] as number, records[i] as object))).toBe(true));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('frames a batch whose multi-byte characters outgrow the shared buffer', () => {
+    const records = [{ v: 'a'.repeat(50) }, { v: '€'.repeat(50) }, { v: '😀'.repeat(40) }, { v: '€'.repeat(60) }];
+    const many = encodeFramedValues([1, 2, 3, 4], records);
+    many.forEach((value, i) => expect(decodeValue(value)).toEqual({ schemaId: i + 1, record: records[i] }));
   });
 
   it('decodes plain JSON without a schema id', () => {

@@ -42,13 +42,53 @@ export interface AggregateRecord {
 
 /** Frames a record with the schema id its properties were validated against. */
 export function encodeFramedValue(schemaId: number, record: object): Buffer {
-  const json = JSON.stringify(record);
+  return frameJson(schemaId, JSON.stringify(record));
+}
+
+function frameJson(schemaId: number, json: string): Buffer {
   const length = Buffer.byteLength(json, 'utf8');
   const buf = Buffer.allocUnsafe(WIRE_HEADER_BYTES + length);
   buf[0] = WIRE_MAGIC_BYTE;
   buf.writeInt32BE(schemaId, 1);
   buf.write(json, WIRE_HEADER_BYTES, 'utf8');
   return buf;
+}
+
+/**
+ * Frames `records[i]` with `schemaIds[i]` as {@link encodeFramedValue} does, all into one buffer (one
+ * allocation for a request's events instead of one each); returns one view per record, in order.
+ */
+export function encodeFramedValues(schemaIds: readonly number[], records: readonly object[]): Buffer[] {
+  const count = records.length;
+  const jsons = new Array<string>(count);
+  let size = 0;
+  let longest = 0;
+  for (let i = 0; i < count; i++) {
+    const json = JSON.stringify(records[i]);
+    jsons[i] = json;
+    size += WIRE_HEADER_BYTES + json.length;
+    if (json.length > longest) longest = json.length;
+  }
+  // Sized for ASCII JSON (one byte per UTF-16 unit), plus room for the multi-byte characters of about one
+  // value; a value that might not fit anymore is measured and, when it does not, framed on its own.
+  const buf = Buffer.allocUnsafe(size + 2 * longest);
+  const out = new Array<Buffer>(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const json = jsons[i] as string;
+    const schemaId = schemaIds[i] as number;
+    const room = buf.length - at - WIRE_HEADER_BYTES;
+    if (room < 3 * json.length && Buffer.byteLength(json, 'utf8') > room) {
+      out[i] = frameJson(schemaId, json);
+      continue;
+    }
+    buf[at] = WIRE_MAGIC_BYTE;
+    buf.writeInt32BE(schemaId, at + 1);
+    const written = buf.write(json, at + WIRE_HEADER_BYTES, 'utf8');
+    out[i] = buf.subarray(at, at + WIRE_HEADER_BYTES + written);
+    at += WIRE_HEADER_BYTES + written;
+  }
+  return out;
 }
 
 /** Plain JSON value, for records without a schema. */

@@ -83,3 +83,51 @@ describe('isCanonicalTimestamp', () => {
     );
   });
 });
+
+describe('canonical fast paths', () => {
+  /** The regular-expression reading, for comparison (what parseRfc3339 did before its fast path). */
+  function reference(text: string): number | undefined {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$/.exec(text);
+    if (m === null) return undefined;
+    const [year, month, day, hour, minute, second, millis] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+    const days = [31, (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if (month < 1 || month > 12 || day < 1 || day > (days[month - 1] as number) || hour > 23 || minute > 59 || second > 60) return undefined;
+    const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, millis));
+    return date.setUTCFullYear(year);
+  }
+
+  it('formats every instant exactly as toISOString, across day boundaries and outside four-digit years', () => {
+    const instant = fc.oneof(
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+      fc.integer({ min: 0, max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+      fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 0, 3) }),
+      fc.double({ min: 0, max: 2e12, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(fc.array(instant, { minLength: 1, maxLength: 20 }), (values) => {
+        for (const ms of values) expect(formatTimestamp(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(() => formatTimestamp(Number.NaN)).toThrow(RangeError);
+  });
+
+  it('reads canonical-shaped text (valid or not) as the regular expression does', () => {
+    const digits = (n: number, max: number) =>
+      fc.oneof(
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join('')),
+        fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0')),
+      );
+    const text = fc
+      .tuple(digits(4, 9999), digits(2, 13), digits(2, 32), digits(2, 24), digits(2, 60), digits(2, 61), digits(3, 999))
+      .map(([y, mo, d, h, mi, s, f]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${f}Z`);
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(parseRfc3339(t)).toBe(reference(t));
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(parseRfc3339('2024-05-01T12:00:00.00xZ')).toBeUndefined();
+    expect(parseRfc3339('2024-05-01T12:00:00.000+')).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { createKafka } from '@pipeline/kafka';
@@ -13,6 +13,11 @@ export const PIPELINE_APPS = ['query-api', 'producer', 'stream-processor', 'comp
 export type PipelineApp = (typeof PIPELINE_APPS)[number];
 
 const REPO_ROOT = resolve(__dirname, '../../..');
+
+/** Where the built apps are: `dist/apps`, or `PIPELINE_APPS_DIR` (bundles built elsewhere, e.g. a copy no build rewrites mid-run). */
+function appsDir(): string {
+  return resolve(REPO_ROOT, process.env['PIPELINE_APPS_DIR'] ?? join('dist', 'apps'));
+}
 
 /** Names of everything one pipeline run owns: topics, groups, registry subjects and the lake namespace. */
 export interface PipelineNames {
@@ -58,7 +63,18 @@ export interface PipelineOptions {
   logDir?: string;
   /** Partitions of the topics the apps create. */
   partitions?: number;
+  /**
+   * Use the local stack's public development credentials, as `npm start` does: the collector keeps
+   * its default write key and the query API runs with NODE_ENV=development and no token list, so
+   * its development token applies (scopes sql and saved, default rate limits).
+   */
+  localDevCredentials?: boolean;
 }
+
+/** The collector's default write key (apps/producer/src/config.ts, LOCAL_DEV_WRITE_KEY). */
+export const LOCAL_DEV_WRITE_KEY = 'local-dev-write-key';
+/** The query API's development token (apps/query-api/config/tokens.development.yaml). */
+export const LOCAL_DEV_QUERY_TOKEN = 'qapi_local_development_only';
 
 /** sha256 hex, the form write keys and API tokens are configured in. */
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -80,8 +96,8 @@ export class Pipeline {
     readonly names: PipelineNames,
     private readonly opts: PipelineOptions,
   ) {
-    this.writeKey = `wk_${names.id}`;
-    this.queryToken = `qapi_${names.id}`;
+    this.writeKey = opts.localDevCredentials ? LOCAL_DEV_WRITE_KEY : `wk_${names.id}`;
+    this.queryToken = opts.localDevCredentials ? LOCAL_DEV_QUERY_TOKEN : `qapi_${names.id}`;
     this.logDir = opts.logDir ?? join(REPO_ROOT, 'tmp', 'pipeline', names.id);
     mkdirSync(this.logDir, { recursive: true });
   }
@@ -123,7 +139,9 @@ export class Pipeline {
         SCHEMA_SUBJECT_PREFIX: n.subjectPrefix,
         SPOOL_DIR: join(this.logDir, 'producer-spool'),
         TOPIC_PARTITIONS: partitions,
-        WRITE_KEYS: JSON.stringify([{ source: 'pipeline-test', sha256: sha256(this.writeKey), rate_per_sec: 1_000_000, burst: 1_000_000 }]),
+        ...(this.opts.localDevCredentials
+          ? {}
+          : { WRITE_KEYS: JSON.stringify([{ source: 'pipeline-test', sha256: sha256(this.writeKey), rate_per_sec: 1_000_000, burst: 1_000_000 }]) }),
         SCHEMA_REFRESH_MS: '1000',
         SCHEMA_MISS_TTL_MS: '500',
       },
@@ -150,7 +168,9 @@ export class Pipeline {
       'query-api': {
         TRINO_SCHEMA: n.namespace,
         CATALOG_SCHEMAS: n.namespace,
-        QUERY_API_TOKENS: JSON.stringify([{ name: 'pipeline-test', sha256: sha256(this.queryToken), scopes: ['sql', 'saved', 'admin'], ratePerMinute: 100_000, maxConcurrent: 8 }]),
+        ...(this.opts.localDevCredentials
+          ? { NODE_ENV: 'development' }
+          : { QUERY_API_TOKENS: JSON.stringify([{ name: 'pipeline-test', sha256: sha256(this.queryToken), scopes: ['sql', 'saved', 'admin'], ratePerMinute: 100_000, maxConcurrent: 8 }]) }),
         AUDIT_LOG: join(this.logDir, 'query-api-audit.ndjson'),
       },
     };
@@ -163,6 +183,11 @@ export class Pipeline {
       ...this.opts.appEnv?.[app],
       HTTP_HOST: '127.0.0.1',
     };
+    if (this.opts.localDevCredentials) {
+      // The defaults must apply, whatever the test runner's own environment holds.
+      const configured = app === 'producer' ? ['WRITE_KEYS'] : app === 'query-api' ? ['QUERY_API_TOKENS', 'QUERY_API_TOKENS_FILE'] : [];
+      for (const name of configured) if (this.opts.env?.[name] === undefined && this.opts.appEnv?.[app]?.[name] === undefined) delete env[name];
+    }
     this.envs.set(app, env);
     return env;
   }
@@ -177,10 +202,14 @@ export class Pipeline {
       this.ports.set(app, port);
     }
     const url = `http://127.0.0.1:${port}`;
+    const script = join(appsDir(), app, 'main.cjs');
+    if (!existsSync(script)) throw new Error(`${script} is missing: build it first (npx nx run ${app}:build)`);
     const proc = await NodeProcess.start({
       name: app,
-      script: join(REPO_ROOT, 'dist', 'apps', app, 'main.cjs'),
+      script,
       env: { ...this.envOf(app), HTTP_PORT: String(port) },
+      // As under `npm start`: paths in the apps' defaults (the query API's development token file) are relative to it.
+      cwd: REPO_ROOT,
       logFile: join(this.logDir, `${app}.log`),
       ready: async () => (await fetch(`${url}/readyz`)).ok,
       readyTimeoutMs,

@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-import { waitFor } from './wait-for';
 
 /** A TCP port nobody listens on right now (127.0.0.1). */
 export function freePort(): Promise<number> {
@@ -17,6 +16,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Runs a command to completion and resolves with its stdout; rejects with the exit code, stdout and
+ * stderr when it exits non-zero or cannot be started.
+ */
+export async function runCommand(command: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  // events.once rejects on 'error', which covers a command that cannot be started.
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}\n${err}`);
+  return out;
+}
+
 /** Resident set size of a process in MB (Linux /proc), or undefined once it is gone. */
 export function rssMb(pid: number): number | undefined {
   try {
@@ -25,6 +40,24 @@ export function rssMb(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Samples the RSS of `pid` every `intervalMs` until `stop()`, which returns the maximum (MB) and the sample count. */
+export function sampleRss(pid: number, intervalMs = 200): { stop: () => { maxMb: number; samples: number } } {
+  let maxMb = 0;
+  let samples = 0;
+  const timer = setInterval(() => {
+    const mb = rssMb(pid);
+    if (mb === undefined) return;
+    samples++;
+    maxMb = Math.max(maxMb, mb);
+  }, intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { maxMb: Math.round(maxMb * 10) / 10, samples };
+    },
+  };
 }
 
 export interface ExitStatus {
@@ -36,6 +69,8 @@ export interface NodeProcessOptions {
   /** Script to run with this Node.js (a built bundle). */
   script: string;
   env: NodeJS.ProcessEnv;
+  /** Working directory (default: this process's). */
+  cwd?: string;
   /** Output goes here (appended) as well as to the in-memory tail. */
   logFile?: string;
   /** Polled until it holds; the start fails if the process exits first or the time runs out. */
@@ -72,16 +107,28 @@ export class NodeProcess {
   }
 
   static async start(opts: NodeProcessOptions): Promise<NodeProcess> {
-    const child = spawn(process.execPath, ['--enable-source-maps', opts.script], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', opts.script], {
+      env: opts.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    });
     const proc = new NodeProcess(opts.name, child, opts.logFile);
+    const timeoutMs = opts.readyTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
     try {
-      await waitFor(
-        async () => {
-          if (!proc.running) throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode})`);
-          return opts.ready();
-        },
-        { timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 200, what: `${opts.name} to be ready` },
-      );
+      // An exit ends the wait at once (a missing bundle or a bad setting), not at the timeout.
+      for (let lastError: unknown; ; ) {
+        if (!proc.running) throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+        try {
+          if (await opts.ready()) break;
+        } catch (err) {
+          lastError = err;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.name} to be ready${lastError ? `; last error: ${(lastError as Error).message}` : ''}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     } catch (err) {
       child.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n--- ${opts.name} output ---\n${proc.output()}`);

@@ -1,5 +1,6 @@
 import { createCleanup } from './cleanup';
 import { uniqueName } from './names';
+import { runCommand, sampleRss } from './processes';
 import { waitFor } from './wait-for';
 
 describe('uniqueName', () => {
@@ -40,5 +41,30 @@ describe('createCleanup', () => {
     cleanup.add(() => order.push('bucket'));
     await expect(cleanup.run()).rejects.toThrow('drop failed');
     expect(order).toEqual(['bucket', 'table', 'topic']);
+  });
+});
+
+describe('runCommand', () => {
+  it('resolves with stdout of a zero exit', async () => {
+    await expect(runCommand(process.execPath, ['-e', 'process.stdout.write("out")'])).resolves.toBe('out');
+  });
+
+  it('rejects with the exit code and both streams on a non-zero exit', async () => {
+    await expect(runCommand(process.execPath, ['-e', 'process.stdout.write("so"); process.stderr.write("se"); process.exit(3)'])).rejects.toThrow(/exited 3:\nso\nse/);
+  });
+
+  it('rejects when the command cannot be started', async () => {
+    await expect(runCommand('/nonexistent/command', [])).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('sampleRss', () => {
+  it('reports the largest RSS of a live process over its samples', async () => {
+    const sampler = sampleRss(process.pid, 5);
+    await new Promise((r) => setTimeout(r, 60));
+    const { maxMb, samples } = sampler.stop();
+    expect(samples).toBeGreaterThan(2);
+    expect(maxMb).toBeGreaterThan(10);
+    expect(maxMb).toBeLessThan(process.memoryUsage().rss / 1024 / 1024 + 50);
   });
 });

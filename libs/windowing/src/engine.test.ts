@@ -161,6 +161,24 @@ describe('session windows', () => {
     expect(out.results.map((r) => [r.group['u'], r.windowStartMs, r.windowEndMs])).toEqual([['a', 0, 10]]);
     expect(engine.stats().openWindows).toBe(1);
   });
+
+  it('a session that grew after it was scheduled closes at its real end, not at the first one', () => {
+    const engine = engineOf([session(10)], { allowedLateness: 5 });
+    const out = feed(engine, [{ t: 0, u: 'a' }, { t: 9, u: 'a' }, { t: 18, u: 'a' }, { t: 20, u: 'b' }, { t: 32, u: 'b' }]);
+    // Watermark 32, threshold 27: a's session [0, 28) is not due although its first end (10) is.
+    expect(out.results).toEqual([]);
+    const closed = feed(engine, [{ t: 33, u: 'b' }]).results;
+    expect(closed.map((r) => [r.group['u'], r.windowStartMs, r.windowEndMs, r.eventCount])).toEqual([['a', 0, 28, 3]]);
+  });
+
+  it('a late event that opens an earlier session for a user closes it at its own end', () => {
+    const engine = engineOf([session(10)], { allowedLateness: 45 });
+    const out = feed(engine, [{ t: 40, u: 'a' }, { t: 48, u: 'a' }, { t: 5, u: 'a' }, { t: 60, u: 'b' }]);
+    // Watermark 60, threshold 15: the session [5, 15) of a is due, its later one [40, 58) is not.
+    expect(out.late).toEqual([]);
+    expect(out.results.map((r) => [r.group['u'], r.windowStartMs, r.windowEndMs])).toEqual([['a', 5, 15]]);
+    expect(engine.stats().openWindows).toBe(2);
+  });
 });
 
 describe('watermark across partitions', () => {

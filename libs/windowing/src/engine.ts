@@ -18,6 +18,7 @@ export interface WindowEngine<E = unknown> {
   /**
    * Feeds one event read from `partition` at processing time `nowMs` (epoch ms). Returns the windows
    * that became final, the event's late or rejected records, if any. Throws RangeError if nowMs is not finite.
+   * The output is read-only: the calls that produce nothing (most of them) share one frozen empty output.
    */
   process(event: E, partition: PartitionId, nowMs: number): EngineOutput<E>;
   /** Lets processing time pass without events (idle partitions stop holding the watermark); throws RangeError if nowMs is not finite. */
@@ -134,6 +135,9 @@ function compileAggregate(spec: AggregateSpec, index: number, defaultLateness: n
   };
 }
 
+const NO_GROUP: readonly GroupValue[] = Object.freeze([]);
+const NO_OUTPUT: EngineOutput<never> = Object.freeze({ results: Object.freeze([]) as never[], late: Object.freeze([]) as never[], rejected: Object.freeze([]) as never[], clamped: 0 });
+
 function groupKey(values: readonly GroupValue[]): string {
   return values.length === 0 ? '' : JSON.stringify(values);
 }
@@ -197,15 +201,20 @@ export function createWindowEngine<E = unknown>(config: WindowingConfig, initial
     return { results: [], late: [], rejected: [], clamped: 0 };
   }
 
-  function closeWindows(watermarkMs: number, output: EngineOutput<E>): void {
-    const closed: PendingResult[] = [];
-    const sink: ClosedWindow[] = [];
+  const sink: ClosedWindow[] = [];
+
+  /** Moves the windows final at `watermarkMs` into `output` (created when there are any); returns it. */
+  function closeWindows(watermarkMs: number, output: EngineOutput<E> | undefined): EngineOutput<E> | undefined {
+    let closed: PendingResult[] | undefined;
     for (const aggregate of aggregates) {
       aggregate.store.close(watermarkMs, sink);
+      if (sink.length === 0) continue;
+      closed ??= [];
       for (const window of sink) closed.push({ aggregate, window });
       sink.length = 0;
     }
-    if (closed.length === 0) return;
+    if (closed === undefined) return output;
+    const out = output ?? emptyOutput();
     closed.sort(
       (a, b) =>
         a.window.endMs - b.window.endMs ||
@@ -213,7 +222,8 @@ export function createWindowEngine<E = unknown>(config: WindowingConfig, initial
         a.aggregate.index - b.aggregate.index ||
         (a.window.key < b.window.key ? -1 : a.window.key > b.window.key ? 1 : 0),
     );
-    for (const { aggregate, window } of closed) output.results.push(toResult(aggregate, window));
+    for (const { aggregate, window } of closed) out.results.push(toResult(aggregate, window));
+    return out;
   }
 
   function toResult(aggregate: CompiledAggregate, window: ClosedWindow): WindowResult {
@@ -246,44 +256,42 @@ export function createWindowEngine<E = unknown>(config: WindowingConfig, initial
   return {
     process(event, partition, nowMs) {
       checkClock(nowMs);
-      const output = emptyOutput();
       let timeMs = readEventTime(readTime(event));
-      if (timeMs === undefined) return reject(output, { reason: 'invalid_time', partition, eventTimeMs: null, nowMs, event });
+      if (timeMs === undefined) return reject(emptyOutput(), { reason: 'invalid_time', partition, eventTimeMs: null, nowMs, event });
+      let clamped = false;
       const limit = nowMs + settings.maxFuture;
       if (timeMs > limit) {
         if (settings.futurePolicy === 'reject') {
-          return reject(output, { reason: 'future_time', partition, eventTimeMs: timeMs, nowMs, event });
+          return reject(emptyOutput(), { reason: 'future_time', partition, eventTimeMs: timeMs, nowMs, event });
         }
         timeMs = limit;
-        output.clamped++;
+        clamped = true;
       }
       // Lateness is judged against the watermark before this event moves it.
       const before = tracker.current();
+      let output: EngineOutput<E> | undefined;
       for (const aggregate of aggregates) {
         const getters = aggregate.groupGetters;
-        const group = getters.length === 0 ? [] : getters.map((get) => normaliseGroupValue(get(event)));
+        const group = getters.length === 0 ? NO_GROUP : getters.map((get) => normaliseGroupValue(get(event)));
         const missed = aggregate.store.add(timeMs, groupKey(group), group, event, before);
         if (missed !== null) {
-          output.late.push({ aggregate: aggregate.spec.name, partition, eventTimeMs: timeMs, watermarkMs: before, windows: missed, event });
+          (output ??= emptyOutput()).late.push({ aggregate: aggregate.spec.name, partition, eventTimeMs: timeMs, watermarkMs: before, windows: missed, event });
         }
       }
       const after = tracker.observe(partition, timeMs, nowMs);
-      if (after !== before) closeWindows(after, output);
-      return output;
+      if (after !== before) output = closeWindows(after, output);
+      if (clamped) (output ??= emptyOutput()).clamped++;
+      return output ?? (NO_OUTPUT as EngineOutput<E>);
     },
     advance(nowMs) {
       checkClock(nowMs);
-      const output = emptyOutput();
       const before = tracker.current();
       const after = tracker.advance(nowMs);
-      if (after !== before) closeWindows(after, output);
-      return output;
+      return (after !== before ? closeWindows(after, undefined) : undefined) ?? emptyOutput();
     },
     flush() {
-      const output = emptyOutput();
       tracker.finish();
-      closeWindows(Infinity, output);
-      return output;
+      return closeWindows(Infinity, undefined) ?? emptyOutput();
     },
     snapshot() {
       const watermarkMs = tracker.current();

@@ -8,6 +8,8 @@ export interface IndexedMinHeap<K> {
   /** Inserts `key` or changes its priority. */
   set(key: K, priority: number): void;
   delete(key: K): void;
+  /** Priority of `key`; undefined when it is not in the heap. */
+  priorityOf(key: K): number | undefined;
   peekKey(): K | undefined;
   /** Priority of the top key; Infinity when empty. */
   peekPriority(): number;
@@ -88,6 +90,10 @@ export function createIndexedMinHeap<K>(): IndexedMinHeap<K> {
       place(last, at);
       up(at);
       down(positions.get(last.key) ?? at);
+    },
+    priorityOf(key) {
+      const at = positions.get(key);
+      return at === undefined ? undefined : nodeAt(at).priority;
     },
     peekKey: () => nodes[0]?.key,
     peekPriority: () => nodes[0]?.priority ?? Infinity,

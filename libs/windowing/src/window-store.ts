@@ -115,8 +115,11 @@ export function createFixedWindowStore(
 
 /**
  * Session windows per group key: a short list of non-overlapping sessions sorted by start (usually
- * one), bounds [first event, last event + gap). An indexed min-heap keyed by group holds each group's
- * earliest session end, so closing pops only due groups instead of scanning every user.
+ * one), bounds [first event, last event + gap). An indexed min-heap keyed by group holds a lower
+ * bound of each group's earliest session end, so closing pops only due groups instead of scanning
+ * every user. An event usually extends its session (a later end): the heap entry is left as it is
+ * then and corrected when it reaches the top, so the heap is touched about once per session rather
+ * than once per event; an earlier end (a new session before the others) lowers it at once.
  */
 export function createSessionStore(measures: readonly CompiledMeasure[], gapMs: number, latenessMs: number): WindowStore {
   const sessions = new Map<string, Accumulator[]>();
@@ -132,6 +135,15 @@ export function createSessionStore(measures: readonly CompiledMeasure[], gapMs: 
     } else {
       dueAt.set(key, endOf(first));
     }
+  }
+
+  /** Keeps the heap entry of `key` at or below its earliest session end (see close). */
+  function lowerBound(key: string, list: readonly Accumulator[]): void {
+    const first = list[0];
+    if (first === undefined) return;
+    const end = endOf(first);
+    const due = dueAt.priorityOf(key);
+    if (due === undefined || end < due) dueAt.set(key, end);
   }
 
   return {
@@ -173,7 +185,7 @@ export function createSessionStore(measures: readonly CompiledMeasure[], gapMs: 
       } else {
         addToAccumulator(measures, target, event, timeMs);
       }
-      reschedule(key, list);
+      lowerBound(key, list);
       return null;
     },
     close(watermarkMs, out) {
@@ -187,6 +199,7 @@ export function createSessionStore(measures: readonly CompiledMeasure[], gapMs: 
           out.push({ startMs: first.minTs, endMs: endOf(first), key, acc: first });
           open--;
         }
+        // Also where the entry was only a lower bound and nothing was due yet: it becomes exact.
         reschedule(key, list);
       }
     },

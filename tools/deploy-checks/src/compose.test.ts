@@ -132,14 +132,15 @@ describe('compose checks fail on real mistakes', () => {
     expect(rawSecretProblems('    environment:\n      S3_SECRET_KEY: hunter2\n', 'x.yml')).toHaveLength(1);
   });
 
-  it('the cross-checks catch a Trino that does not mount the shared catalog file and access rules', () => {
+  it('the cross-checks catch a Trino that does not mount the shared catalog files and access rules', () => {
     const project = load(FULL, join(COMPOSE_DIR, '.env.example'));
     const trino = must(project.services['trino'], 'trino');
     trino.volumes = [];
     delete must(trino.environment, 'trino environment')['LAKE_WAREHOUSE'];
     const problems = composeProblems(project, { fullStack: true }).join('\n');
     expect(problems).toMatch(/trino: \/etc\/trino\/catalog\/lake.properties is not the shared/);
-    expect(problems).toMatch(/the catalog file reads .*LAKE_WAREHOUSE/);
+    expect(problems).toMatch(/trino: \/etc\/trino\/catalog\/lake_readonly.properties is not the shared/);
+    expect(problems).toMatch(/the catalog files read .*LAKE_WAREHOUSE/);
     expect(problems).toMatch(/trino: the access rules .* are not the shared/);
   });
 });

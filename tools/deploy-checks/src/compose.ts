@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { LOCAL_STACK } from '@pipeline/config';
 import { APPS, CONTAINER_PORT, RUNTIME_ENV, envFields } from './env-model';
-import { COMPOSE_DIR, REPO_ROOT, TRINO_CATALOG_FILE } from './paths';
+import { COMPOSE_DIR, REPO_ROOT, TRINO_RULES_FILE } from './paths';
+import { catalogEnvNames, propertiesOf, trinoCatalogFiles } from './trino-catalogs';
 import type { Tools } from './toolchain';
 
 export interface ComposePort {
@@ -84,13 +85,6 @@ export function localKafkaSettings(): Map<string, string> {
   return settings;
 }
 
-/** key=value lines of a Java properties file. */
-export function propertiesOf(text: string): Map<string, string> {
-  const props = new Map<string, string>();
-  for (const m of text.matchAll(/^\s*([a-z][a-z0-9.-]*)\s*=\s*(.*?)\s*$/gm)) if (m[1]) props.set(m[1], m[2] ?? '');
-  return props;
-}
-
 /** The access-control.properties the local stack writes for Trino (deploy/local/src/services/trino.ts). */
 export function localTrinoAccessControl(): Map<string, string> {
   const text = readFileSync(join(REPO_ROOT, 'deploy', 'local', 'src', 'services', 'trino.ts'), 'utf8');
@@ -112,11 +106,6 @@ export function localRegistrySettings(): Map<string, string> {
 /** The Iceberg JDBC catalog tables the local stack creates, as normalised CREATE TABLE statements. */
 export function createTables(sql: string): string[] {
   return [...sql.matchAll(/CREATE TABLE IF NOT EXISTS[\s\S]*?\);/g)].map((m) => m[0].replace(/\s+/g, ' ').trim());
-}
-
-/** `${ENV:NAME}` references of the shared Trino catalog file. */
-export function catalogEnvNames(): string[] {
-  return [...readFileSync(TRINO_CATALOG_FILE, 'utf8').matchAll(/\$\{ENV:([A-Z0-9_]+)\}/g)].map((m) => m[1] ?? '').sort();
 }
 
 /**
@@ -188,21 +177,23 @@ export function composeProblems(project: ComposeProject, opts: { fullStack: bool
   }
 
   const trino = project.services['trino'];
-  const catalogMount = trino?.volumes?.find((v) => v.target === '/etc/trino/catalog/lake.properties');
-  if (catalogMount?.source !== TRINO_CATALOG_FILE) problems.push(`trino: /etc/trino/catalog/lake.properties is not the shared ${TRINO_CATALOG_FILE}`);
-  const rules = join(REPO_ROOT, 'deploy', 'trino', 'access-control', 'rules.json');
-  if (existsSync(rules)) {
+  for (const file of trinoCatalogFiles()) {
+    const target = `/etc/trino/catalog/${basename(file)}`;
+    const catalogMount = trino?.volumes?.find((v) => v.target === target);
+    if (catalogMount?.source !== file) problems.push(`trino: ${target} is not the shared ${file}`);
+  }
+  if (existsSync(TRINO_RULES_FILE)) {
     const acFile = trino?.volumes?.find((v) => v.target === '/etc/trino/access-control.properties')?.source;
     const ac = acFile && existsSync(acFile) ? propertiesOf(readFileSync(acFile, 'utf8')) : new Map<string, string>();
     const rulesMount = trino?.volumes?.find((v) => v.target === ac.get('security.config-file'));
-    if (rulesMount?.source !== rules) problems.push(`trino: the access rules ${ac.get('security.config-file') ?? '(no access-control.properties)'} are not the shared ${rules}`);
+    if (rulesMount?.source !== TRINO_RULES_FILE) problems.push(`trino: the access rules ${ac.get('security.config-file') ?? '(no access-control.properties)'} are not the shared ${TRINO_RULES_FILE}`);
     for (const [key, value] of localTrinoAccessControl()) {
       if (key !== 'security.config-file' && ac.get(key) !== value) problems.push(`trino: access control ${key}=${ac.get(key) ?? '(unset)'}, the local stack sets ${value}`);
     }
   }
   const lakeEnv = Object.keys(trino?.environment ?? {}).filter((n) => n.startsWith('LAKE_')).sort();
   const wanted = catalogEnvNames();
-  if (JSON.stringify(lakeEnv) !== JSON.stringify(wanted)) problems.push(`trino: sets ${lakeEnv.join(', ')}; the catalog file reads ${wanted.join(', ')}`);
+  if (JSON.stringify(lakeEnv) !== JSON.stringify(wanted)) problems.push(`trino: sets ${lakeEnv.join(', ')}; the catalog files read ${wanted.join(', ')}`);
 
   const kafkaEnv = project.services['kafka']?.environment ?? {};
   for (const [key, value] of localKafkaSettings()) {

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { composeEnvFiles } from './compose-env';
 import { renderDashboards } from './dashboards';
 import { renderAppsJson, renderValuesSchema, renderValuesYaml } from './helm-values';
-import { CHART_DIR, COMPOSE_DIR, GRAFANA_DIR, REPO_ROOT, TRINO_CATALOG_FILE } from './paths';
+import { CHART_DIR, COMPOSE_DIR, GRAFANA_DIR, REPO_ROOT, TRINO_RULES_FILE } from './paths';
+import { trinoCatalogFiles } from './trino-catalogs';
 
 /** Directories whose every file is generated: a file there that the generator does not make is stale. */
 export const GENERATED_DIRS = [
@@ -24,9 +25,8 @@ export function generatedFiles(): Map<string, string> {
   files.set(valuesPath, renderValuesYaml(readFileSync(valuesPath, 'utf8')));
   files.set(join(CHART_DIR, 'values.schema.json'), renderValuesSchema());
   files.set(join(CHART_DIR, 'files', 'apps.json'), renderAppsJson());
-  files.set(join(CHART_DIR, 'files', 'trino', 'lake.properties'), readFileSync(TRINO_CATALOG_FILE, 'utf8'));
-  const rules = join(REPO_ROOT, 'deploy', 'trino', 'access-control', 'rules.json');
-  if (existsSync(rules)) files.set(join(CHART_DIR, 'files', 'trino', 'access-control-rules.json'), readFileSync(rules, 'utf8'));
+  for (const file of trinoCatalogFiles()) files.set(join(CHART_DIR, 'files', 'trino', basename(file)), readFileSync(file, 'utf8'));
+  if (existsSync(TRINO_RULES_FILE)) files.set(join(CHART_DIR, 'files', 'trino', 'access-control-rules.json'), readFileSync(TRINO_RULES_FILE, 'utf8'));
   const dashboards = renderDashboards();
   for (const [name, text] of dashboards.files) {
     files.set(join(GRAFANA_DIR, 'dashboards', name), text);

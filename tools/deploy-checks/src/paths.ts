@@ -15,7 +15,10 @@ export const CHART_DIR = join(REPO_ROOT, 'deploy', 'helm', 'event-pipeline');
 export const COMPOSE_DIR = join(REPO_ROOT, 'deploy', 'compose');
 export const GRAFANA_DIR = join(REPO_ROOT, 'deploy', 'grafana');
 export const DOCKER_DIR = join(REPO_ROOT, 'docker');
-export const TRINO_CATALOG_FILE = join(REPO_ROOT, 'deploy', 'trino', 'catalog', 'lake.properties');
+/** Trino's catalog files, shared by the local stack, compose and Helm: `lake` (the pipeline's) and `lake_readonly` (the query API's). */
+export const TRINO_CATALOG_DIR = join(REPO_ROOT, 'deploy', 'trino', 'catalog');
+export const TRINO_CATALOG_FILE = join(TRINO_CATALOG_DIR, 'lake.properties');
+export const TRINO_RULES_FILE = join(REPO_ROOT, 'deploy', 'trino', 'access-control', 'rules.json');
 export const GO_TOOLS_DIR = join(REPO_ROOT, 'tools', 'deploy-checks', 'go');
 
 /** The command that regenerates every generated deployment file; drift tests print it. */

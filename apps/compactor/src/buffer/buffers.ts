@@ -1,3 +1,5 @@
+import type { RecordHeaders } from '../tables/headers';
+
 /** A Kafka record held until its table flushes. */
 export interface BufferedRecord {
   topic: string;
@@ -13,9 +15,14 @@ export interface BufferedRecord {
   decodeError?: string;
   /** Buffer group (table partition) the record was counted in. */
   group?: string;
+  /** Kafka record timestamp (ms); kept for the DLQ and late tables. */
+  timestampMs?: number;
+  /** Kafka record headers; kept for the DLQ and late tables, whose columns come from them. */
+  headers?: RecordHeaders;
 }
 
-export type TableKind = 'events' | 'aggregate';
+/** What a table holds: cleaned events, aggregate windows, dead-lettered records, or late events. */
+export type TableKind = 'events' | 'aggregate' | 'dlq' | 'late';
 
 export interface BufferLimits {
   maxRows: number;

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { retry, sleep, type Logger } from '@pipeline/runtime';
-import { decodeValue } from '@pipeline/schemas';
+import { decodeValue, isPlainObject } from '@pipeline/schemas';
 import type { BufferSet, BufferedRecord, TableKind } from '../buffer/buffers';
 import type { CompactorMetrics } from '../metrics';
 
@@ -17,7 +17,9 @@ export interface LakeConsumerDeps {
   buffers: BufferSet;
   groupId: string;
   fromBeginning: boolean;
-  eventsTopic: string;
+  /** Topics consumed by name (events, DLQ, late). */
+  topics: string[];
+  /** Every existing topic `<prefix><name>` is consumed too (aggregates). */
   aggTopicPrefix: string;
   /** Table of a topic; undefined for a topic the compactor does not take. */
   route: (topic: string) => Route | undefined;
@@ -25,6 +27,10 @@ export interface LakeConsumerDeps {
   committedNext: (route: Route, topic: string, partition: number) => Promise<bigint>;
   retryMaxDelayMs: number;
   sessionTimeoutMs: number;
+  /** Told whether every topic consumed by name exists (not ready while one is missing). */
+  onTopicsPresent?: (present: boolean, detail?: string) => void;
+  /** Told when the consumer joined its group (ready) and when it crashed (not ready until it joins again). */
+  onGroupMember?: (joined: boolean, detail: string) => void;
   /** Nudged after each batch so due tables flush without waiting for the timer. */
   onBuffered: () => void;
 }
@@ -35,21 +41,44 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The buffer group of a record: its table partition (day and type for events, day for aggregates). */
-function groupOf(kind: TableKind, record: Record<string, unknown> | undefined): string {
+/**
+ * The buffer group of a record: its table partition (day and type for events, day of the event for
+ * late events, day of the Kafka timestamp for DLQ records, day of the window for aggregates).
+ */
+function groupOf(kind: TableKind, rec: BufferedRecord): string {
+  if (kind === 'dlq') return String(Math.floor((rec.timestampMs ?? NaN) / DAY_MS));
+  const record = rec.record;
   if (!record) return 'undecodable';
-  if (kind === 'events') {
-    const day = Math.floor(Date.parse(String(record['occurred_at'])) / DAY_MS);
-    return `${day}|${String(record['event_type'])}`;
+  const day = (field: string) => Math.floor(Date.parse(String(record[field])) / DAY_MS);
+  if (kind === 'events') return `${day('occurred_at')}|${String(record['event_type'])}`;
+  if (kind === 'late') return String(day('occurred_at'));
+  return String(day('window_start'));
+}
+
+/** Decodes a pipeline value (framed or plain JSON object) into `rec`, or says why it cannot. */
+function decodeInto(rec: BufferedRecord, value: Buffer | null): void {
+  if (!value || value.length === 0) {
+    rec.decodeError = 'empty value';
+    return;
   }
-  return String(Math.floor(Date.parse(String(record['window_start'])) / DAY_MS));
+  try {
+    const decoded = decodeValue<unknown>(value);
+    if (!isPlainObject(decoded.record)) {
+      rec.decodeError = 'undecodable value: not a JSON object';
+      return;
+    }
+    rec.record = decoded.record;
+    if (decoded.schemaId !== undefined) rec.schemaId = decoded.schemaId;
+  } catch (err) {
+    rec.decodeError = `undecodable value: ${(err as Error).message}`;
+  }
 }
 
 /**
- * Consumes the events topic and every aggregate topic (read_committed, no auto commit) into the
- * buffers. Skips what the table already holds (offset below its high-water mark) and what is
- * already buffered (redelivery after a rebalance). Waits while the memory cap is reached.
- * Offsets are committed by the flusher, after the table commit.
+ * Consumes the events, DLQ and late topics and every aggregate topic (read_committed, no auto
+ * commit) into the buffers. Skips what the table already holds (offset below its high-water mark)
+ * and what is already buffered (redelivery after a rebalance). Waits while the memory cap is
+ * reached. Offsets are committed by the flusher, after the table commit.
  */
 export class LakeConsumer {
   private consumer: Consumer | undefined;
@@ -57,6 +86,7 @@ export class LakeConsumer {
   private readonly positions = new Map<string, bigint>();
   private assigned = new Set<string>();
   private running = false;
+  private stopped = false;
   private inBatch = false;
 
   constructor(private readonly deps: LakeConsumerDeps) {}
@@ -67,6 +97,9 @@ export class LakeConsumer {
 
   async start(): Promise<void> {
     const { kafka, groupId } = this.deps;
+    this.stopped = false;
+    await this.awaitTopics();
+    if (this.stopped) return;
     const consumer = kafka.consumer({
       groupId,
       readUncommitted: false,
@@ -77,10 +110,14 @@ export class LakeConsumer {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: this.deps.retryMaxDelayMs },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.onAssignment(e.payload.memberAssignment);
+      this.deps.onGroupMember?.(true, `${this.assigned.size} partitions assigned`);
+    });
+    consumer.on(consumer.events.CRASH, (e) => this.deps.onGroupMember?.(false, `consumer crashed: ${e.payload.error.message}`));
     await consumer.connect();
     await consumer.subscribe({
-      topics: [this.deps.eventsTopic, new RegExp(`^${escapeRegExp(this.deps.aggTopicPrefix)}[a-z][a-z0-9_-]*$`)],
+      topics: [...this.deps.topics, new RegExp(`^${escapeRegExp(this.deps.aggTopicPrefix)}[a-z][a-z0-9_-]*$`)],
       fromBeginning: this.deps.fromBeginning,
     });
     this.running = true;
@@ -99,8 +136,45 @@ export class LakeConsumer {
     });
   }
 
+  /**
+   * Waits until every topic consumed by name exists: the stream processor creates them, and a
+   * compactor started first (a fresh cluster, `npm start`) waits for it instead of exiting.
+   */
+  private async awaitTopics(): Promise<void> {
+    const admin = this.deps.kafka.admin();
+    let delayMs = 500;
+    let reported = '';
+    try {
+      while (!this.stopped) {
+        const missing = await admin
+          .connect()
+          .then(() => admin.listTopics())
+          .then((existing) => this.deps.topics.filter((t) => !existing.includes(t)))
+          .catch((err: unknown) => {
+            this.deps.log.warn({ err }, 'cannot list Kafka topics yet; retrying');
+            return this.deps.topics;
+          });
+        this.deps.onTopicsPresent?.(missing.length === 0, missing.length === 0 ? undefined : `missing topics: ${missing.join(', ')}`);
+        if (missing.length === 0) return;
+        const names = missing.join(', ');
+        if (names !== reported) this.deps.log.warn({ topics: missing }, `waiting for topics to be created: ${names}`);
+        reported = names;
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, this.deps.retryMaxDelayMs);
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Ends a start still waiting for its topics (shutdown before the consumer ran). */
+  cancelStart(): void {
+    this.stopped = true;
+  }
+
   /** Stops buffering (the batch in progress returns early) and pauses fetching; the group stays joined so offsets can still be committed. */
   async quiesce(): Promise<void> {
+    this.stopped = true;
     this.running = false;
     const topics = new Set([...this.assigned].map((k) => k.slice(0, k.lastIndexOf('|'))));
     if (this.consumer && topics.size > 0) this.consumer.pause([...topics].map((topic) => ({ topic })));
@@ -109,6 +183,7 @@ export class LakeConsumer {
 
   /** Leaves the group and disconnects. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.running = false;
     await this.consumer?.stop();
     await this.consumer?.disconnect();
@@ -192,17 +267,13 @@ export class LakeConsumer {
         continue;
       }
       const rec: BufferedRecord = { topic: batch.topic, partition: batch.partition, offset, value: m.value ?? Buffer.alloc(0), key: m.key ?? null };
-      if (!m.value || m.value.length === 0) rec.decodeError = 'empty value';
-      else {
-        try {
-          const decoded = decodeValue<Record<string, unknown>>(m.value);
-          rec.record = decoded.record;
-          if (decoded.schemaId !== undefined) rec.schemaId = decoded.schemaId;
-        } catch (err) {
-          rec.decodeError = `undecodable value: ${(err as Error).message}`;
-        }
+      if (route.kind === 'dlq' || route.kind === 'late') {
+        rec.timestampMs = Number(m.timestamp);
+        if (m.headers) rec.headers = m.headers;
       }
-      this.deps.buffers.add(route.table, route.kind, groupOf(route.kind, rec.record), rec);
+      // DLQ values are whatever failed elsewhere: the DLQ rows read them leniently instead.
+      if (route.kind !== 'dlq') decodeInto(rec, m.value);
+      this.deps.buffers.add(route.table, route.kind, groupOf(route.kind, rec), rec);
       position = offset + 1n;
       this.positions.set(`${batch.topic}|${batch.partition}`, position);
       resolveOffset(m.offset);

@@ -4,18 +4,32 @@ import { Registry } from 'prom-client';
 import type { Client as S3Client } from 'minio';
 import { PipelineError } from '@pipeline/runtime';
 import { readAvroContainer, stringifyJsonBig, parseJsonBig, type JdbcCatalog, type TableMetadataJson } from '@pipeline/lake';
-import { encodeFramedValue } from '@pipeline/schemas';
-import type { BufferedRecord, TakenBuffer } from '../buffer/buffers';
+import { LATE_HEADERS, buildDlqHeaders, encodeFramedValue } from '@pipeline/schemas';
+import type { BufferedRecord, TableKind, TakenBuffer } from '../buffer/buffers';
 import { createCompactorMetrics } from '../metrics';
-import { EVENT_BASE_COLUMNS, EVENT_PARTITIONING } from '../tables/definitions';
+import type { ColumnSpec } from '../tables/columns';
+import { DLQ_COLUMNS, DLQ_PARTITIONING, EVENT_BASE_COLUMNS, EVENT_PARTITIONING, LATE_COLUMNS, LATE_PARTITIONING } from '../tables/definitions';
 import { TableManager } from '../tables/table-manager';
 import type { Rejected } from './dlq';
 import { createFlusher } from './flusher';
 
 const LOCATION = 's3://lake/warehouse/ev/events-1';
 
-/** An in-memory table as Trino would have created it (field ids by position, partitioned by day and type). */
-function world(offsets?: Record<string, Record<string, string>>) {
+interface Layout {
+  columns: ColumnSpec[];
+  partitionSpec: Array<{ name: string; transform: string; 'source-id': number; 'field-id': number }>;
+}
+
+// The events table as Trino made it, with prop_url already added.
+const EVENTS_LAYOUT: Layout = {
+  columns: [...EVENT_BASE_COLUMNS, { name: 'prop_url', kind: 'string' }],
+  partitionSpec: [{ name: 'occurred_at_day', transform: 'day', 'source-id': 3, 'field-id': 1000 }, { name: 'event_type', transform: 'identity', 'source-id': 2, 'field-id': 1001 }],
+};
+const DLQ_LAYOUT: Layout = { columns: DLQ_COLUMNS, partitionSpec: [{ name: 'failed_at_day', transform: 'day', 'source-id': 1, 'field-id': 1000 }] };
+const LATE_LAYOUT: Layout = { columns: LATE_COLUMNS, partitionSpec: [{ name: 'occurred_at_day', transform: 'day', 'source-id': 3, 'field-id': 1000 }] };
+
+/** An in-memory table as Trino would have created it (field ids by position). */
+function world(offsets?: Record<string, Record<string, string>>, layout: Layout = EVENTS_LAYOUT) {
   const objects = new Map<string, Buffer>();
   const s3 = {
     putObject: async (b: string, k: string, body: Buffer | Readable) => {
@@ -29,8 +43,7 @@ function world(offsets?: Record<string, Record<string, string>>) {
     getObject: async (b: string, k: string) => Readable.from([objects.get(`${b}/${k}`) as Buffer]),
     removeObject: async (b: string, k: string) => void objects.delete(`${b}/${k}`),
   } as unknown as S3Client;
-  // The table as Trino made it, with prop_url already added.
-  const fields = [...EVENT_BASE_COLUMNS, { name: 'prop_url', kind: 'string' as const }].map((c, i) => ({
+  const fields = layout.columns.map((c, i) => ({
     id: i + 1,
     name: c.name,
     required: false,
@@ -46,7 +59,7 @@ function world(offsets?: Record<string, Record<string, string>>) {
     'current-schema-id': 0,
     schemas: [{ 'schema-id': 0, fields }],
     'default-spec-id': 0,
-    'partition-specs': [{ 'spec-id': 0, fields: [{ name: 'occurred_at_day', transform: 'day', 'source-id': 3, 'field-id': 1000 }, { name: 'event_type', transform: 'identity', 'source-id': 2, 'field-id': 1001 }] }],
+    'partition-specs': [{ 'spec-id': 0, fields: layout.partitionSpec }],
     properties: offsets ? { 'pipeline.kafka-offsets': JSON.stringify(offsets) } : {},
     'current-snapshot-id': -1,
     snapshots: [],
@@ -92,7 +105,8 @@ function flusherFor(w: ReturnType<typeof world>) {
     },
     dlq: { send: async (r) => void dlq.push(...r) },
     faults: { hit: () => undefined },
-    definition: (name) => ({ name, columns: EVENT_BASE_COLUMNS, partitioning: EVENT_PARTITIONING }),
+    definition: (name, kind) =>
+      kind === 'dlq' ? { name, columns: DLQ_COLUMNS, partitioning: DLQ_PARTITIONING } : kind === 'late' ? { name, columns: LATE_COLUMNS, partitioning: LATE_PARTITIONING } : { name, columns: EVENT_BASE_COLUMNS, partitioning: EVENT_PARTITIONING },
     commitKafkaOffsets: async (o) => void committed.push(...o),
     onFenced: (t, p, n) => void fenced.push([t, p, n]),
     rowGroupRows: 1024,
@@ -103,7 +117,13 @@ function flusherFor(w: ReturnType<typeof world>) {
   return { flusher, dlq, committed, fenced };
 }
 
-const taken = (records: BufferedRecord[]): TakenBuffer => ({ table: 'events', kind: 'events', records, bytes: 0, since: 0 });
+const taken = (records: BufferedRecord[], kind: TableKind = 'events'): TakenBuffer => ({ table: 'events', kind, records, bytes: 0, since: 0 });
+
+const FAILED_AT = Date.parse('2026-11-28T12:00:00.000Z');
+
+function dlqRecord(n: number, value: Buffer, headers?: BufferedRecord['headers']): BufferedRecord {
+  return { topic: 'dlq', partition: 0, offset: BigInt(n), value, key: null, timestampMs: FAILED_AT, ...(headers ? { headers } : {}) };
+}
 
 describe('flusher', () => {
   it('commits one file per table partition and Kafka partition, records the high-water mark, then commits Kafka offsets', async () => {
@@ -145,5 +165,36 @@ describe('flusher', () => {
     expect([...w.objects.keys()].filter((k) => k.endsWith('.parquet'))).toEqual([]);
     expect(f.fenced).toEqual([['t', 0, 6n]]);
     expect(f.committed).toEqual([]);
+  });
+
+  it('lands every DLQ record, garbage and missing headers included, and never sends one back to the DLQ', async () => {
+    const w = world(undefined, DLQ_LAYOUT);
+    const f = flusherFor(w);
+    const headers = buildDlqHeaders({ originalTopic: 'events.raw', originalPartition: 1, originalOffset: '10', errorCode: 'invalid_input', attempt: 1, reason: 'bad' });
+    const records = [dlqRecord(3, encodeFramedValue(1, { event_id: 'e1' }), headers), dlqRecord(4, Buffer.from([0xff, 0x00, 0xfe])), dlqRecord(5, Buffer.alloc(0), { 'x-dlq-error-code': '' })];
+    expect(await f.flusher.flush(taken(records, 'dlq'))).toBe('committed');
+    expect(f.dlq).toEqual([]);
+    expect([...w.objects.keys()].filter((k) => k.endsWith('.parquet'))).toEqual(['lake/warehouse/ev/events-1/data/failed_at_day=2026-11-28/dlq-0-3-5.parquet']);
+    expect(w.current().properties?.['pipeline.kafka-offsets']).toBe('{"dlq":{"0":"6"}}');
+    expect(f.committed).toEqual([{ topic: 'dlq', partition: 0, offset: '6' }]);
+  });
+
+  it('fails a DLQ flush on a table of another layout instead of dead-lettering its records', async () => {
+    const w = world(undefined, { ...DLQ_LAYOUT, columns: DLQ_COLUMNS.map((c) => (c.name === 'attempt' ? { name: 'attempt', kind: 'string' } : c)) });
+    const f = flusherFor(w);
+    await expect(f.flusher.flush(taken([dlqRecord(1, Buffer.from('x'))], 'dlq'))).rejects.toMatchObject({ code: 'schema_incompatible' });
+    expect(f.dlq).toEqual([]);
+    expect(f.committed).toEqual([]);
+  });
+
+  it('lands late events and sends an undecodable one to the DLQ', async () => {
+    const w = world(undefined, LATE_LAYOUT);
+    const f = flusherFor(w);
+    const late = { ...event(8), topic: 'late', headers: { [LATE_HEADERS.aggregate]: 'per_type', [LATE_HEADERS.reason]: 'late', [LATE_HEADERS.watermark]: '' } };
+    const broken: BufferedRecord = { topic: 'late', partition: 0, offset: 9n, value: Buffer.from('nope'), key: null, decodeError: 'undecodable value: not a pipeline value' };
+    expect(await f.flusher.flush(taken([late, broken], 'late'))).toBe('committed');
+    expect(f.dlq.map((r) => [r.rec.offset, r.code])).toEqual([[9n, 'invalid_input']]);
+    expect([...w.objects.keys()].filter((k) => k.endsWith('.parquet'))).toEqual(['lake/warehouse/ev/events-1/data/occurred_at_day=2026-11-27/late-0-8-8.parquet']);
+    expect(f.committed).toEqual([{ topic: 'late', partition: 0, offset: '10' }]);
   });
 });

@@ -20,7 +20,9 @@ import { propertyColumns, type PropertyColumn } from '../schema/property-columns
 import type { SchemaById } from '../schema/registry';
 import { columnConflict, toRow, type ColumnKind, type ColumnSpec } from '../tables/columns';
 import { aggregateExtraColumns, aggregateValues } from '../tables/definitions';
+import { dlqValues } from '../tables/dlq-rows';
 import { createEventRowMapper } from '../tables/event-rows';
+import { lateValues } from '../tables/late-rows';
 import { OFFSETS_KEY, tableOffsets, type OffsetMap, type TableDefinition, type TableManager, type TableState } from '../tables/table-manager';
 import type { DlqWriter, Rejected } from './dlq';
 import type { Faults } from './faults';
@@ -81,14 +83,15 @@ const MAX_FILE_NAME = 200;
 /** Files uploaded at once by a flush. */
 const UPLOAD_CONCURRENCY = 8;
 
-const PLAIN_COLUMNS = ['event_id', '_kafka_offset', 'received_at', 'processed_at', 'occurred_at', 'group_json'];
+const PLAIN_COLUMNS = ['event_id', '_kafka_offset', 'received_at', 'processed_at', 'occurred_at', 'group_json', 'failed_at', 'original_offset', 'payload', 'properties'];
 
 /**
- * Flushes one table's buffer: maps records to rows (records the table cannot take go to the DLQ),
- * creates the table or adds columns when needed, writes one Parquet file per table partition and
- * Kafka partition under a deterministic key, commits them in one snapshot whose properties and
- * summary carry the Kafka high-water marks, and then commits the Kafka offsets. Unavailable
- * dependencies are retried with backoff until the signal aborts, so nothing is dropped.
+ * Flushes one table's buffer: maps records to rows (records the table cannot take go to the DLQ;
+ * records of the DLQ topic itself always become rows), creates the table or adds columns when
+ * needed, writes one Parquet file per table partition and Kafka partition under a deterministic
+ * key, commits them in one snapshot whose properties and summary carry the Kafka high-water marks,
+ * and then commits the Kafka offsets. Unavailable dependencies are retried with backoff until the
+ * signal aborts, so nothing is dropped.
  */
 export function createFlusher(deps: FlushDeps) {
   const now = deps.now ?? Date.now;
@@ -296,6 +299,71 @@ export function createFlusher(deps: FlushDeps) {
     return { state, rows };
   }
 
+  /**
+   * A table whose columns are all known up front (DLQ, late): created with them, or given the ones
+   * it lacks. A column of another type is an operator's error (the table was made by hand): the
+   * flush fails and is retried, nothing is dropped.
+   */
+  async function fixedTable(def: TableDefinition): Promise<TableState> {
+    const created = await attempt('create-table', () => deps.tables.ensure(def));
+    const { state, conflicts } = await attempt('add-columns', () => deps.tables.ensureColumns(created, def.columns));
+    if (conflicts.size > 0) throw new PipelineError('schema_incompatible', `table ${def.name} does not have the compactor's layout: ${[...conflicts.values()].join('; ')}`);
+    return state;
+  }
+
+  /**
+   * Dead-lettered records. Every record becomes a row, whatever its value and headers: a record of
+   * the DLQ topic never goes back to it (that would loop), so nothing here is rejected.
+   */
+  async function mapDlq(taken: TakenBuffer): Promise<{ state: TableState; rows: Row[] }> {
+    const def = deps.definition(taken.table, taken.kind);
+    const state = await fixedTable(def);
+    const kinds = kindsOf(def);
+    const rows: Row[] = [];
+    for (const rec of taken.records) {
+      const values = toRow(state.fields, kinds, dlqValues(rec));
+      if (typeof values === 'string') throw new PipelineError('internal', `DLQ record ${rec.topic}/${rec.partition}/${rec.offset} does not fit table ${state.name}: ${values}`);
+      const { partition, path } = partitionOf(state, values);
+      rows.push({ rec, values, partition, partitionPath: path });
+    }
+    return { state, rows };
+  }
+
+  /** Late events: cleaned events with their properties as one JSON column, so no registry lookup. */
+  async function mapLate(taken: TakenBuffer, rejected: Rejected[]): Promise<{ state: TableState; rows: Row[] }> {
+    const def = deps.definition(taken.table, taken.kind);
+    const state = await fixedTable(def);
+    const kinds = kindsOf(def);
+    const rows: Row[] = [];
+    for (const rec of taken.records) {
+      if (rec.decodeError !== undefined || !rec.record) {
+        rejected.push({ rec, code: 'invalid_input', reason: rec.decodeError ?? 'undecodable value' });
+        continue;
+      }
+      const values = toRow(state.fields, kinds, lateValues(rec.record as unknown as CleanEvent, rec.schemaId, rec.headers, rec));
+      if (typeof values === 'string') {
+        rejected.push({ rec, code: 'invalid_input', reason: `value does not fit the table: ${values}` });
+        continue;
+      }
+      const { partition, path } = partitionOf(state, values);
+      rows.push({ rec, values, partition, partitionPath: path });
+    }
+    return { state, rows };
+  }
+
+  function mapRows(taken: TakenBuffer, rejected: Rejected[]): Promise<{ state: TableState; rows: Row[] }> {
+    switch (taken.kind) {
+      case 'events':
+        return mapEvents(taken, rejected);
+      case 'aggregate':
+        return mapAggregates(taken, rejected);
+      case 'dlq':
+        return mapDlq(taken);
+      case 'late':
+        return mapLate(taken, rejected);
+    }
+  }
+
   function rangesOf(records: BufferedRecord[]): Map<string, OffsetRange> {
     const ranges = new Map<string, OffsetRange>();
     for (const r of records) {
@@ -397,7 +465,7 @@ export function createFlusher(deps: FlushDeps) {
     async flush(taken: TakenBuffer): Promise<FlushOutcome> {
       const started = now();
       const rejected: Rejected[] = [];
-      const { state, rows } = taken.kind === 'events' ? await mapEvents(taken, rejected) : await mapAggregates(taken, rejected);
+      const { state, rows } = await mapRows(taken, rejected);
       const mapped = now();
       const ranges = rangesOf(taken.records);
       const flushNo = rows.length > 0 ? ++flushCount : flushCount;

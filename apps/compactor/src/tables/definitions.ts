@@ -43,11 +43,50 @@ export const AGG_BASE_COLUMNS: ColumnSpec[] = [
 
 export const AGG_PARTITIONING = ['day(window_start)'];
 
+/**
+ * Columns of the dead-letter table, in table order. The names are a contract: saved queries and
+ * the dashboard read them. `failed_at` is the DLQ record's Kafka timestamp; `payload` is its value
+ * as text (`payload_encoding` says `utf8`, or `base64` for a value that is not text).
+ */
+export const DLQ_COLUMNS: ColumnSpec[] = [
+  { name: 'failed_at', kind: 'timestamptz' },
+  { name: 'error_code', kind: 'string' },
+  { name: 'reason', kind: 'string' },
+  { name: 'attempt', kind: 'int' },
+  { name: 'original_topic', kind: 'string' },
+  { name: 'original_partition', kind: 'int' },
+  { name: 'original_offset', kind: 'long' },
+  { name: 'event_id', kind: 'string' },
+  { name: 'event_type', kind: 'string' },
+  { name: 'payload', kind: 'string' },
+  { name: 'payload_encoding', kind: 'string' },
+  { name: 'schema_id', kind: 'int' },
+  ...KAFKA_COLUMNS,
+];
+
+export const DLQ_PARTITIONING = ['day(failed_at)'];
+
+/**
+ * Columns of the late-events table: the events table's envelope and enrichment columns with every
+ * property in one JSON text column (`properties`), then what the late headers say.
+ */
+export const LATE_COLUMNS: ColumnSpec[] = [
+  ...EVENT_BASE_COLUMNS.filter((c) => !KAFKA_COLUMNS.includes(c)).map((c): ColumnSpec => (c.name === 'properties_extra' ? { name: 'properties', kind: 'json' } : c)),
+  { name: 'late_aggregate', kind: 'string' },
+  { name: 'late_reason', kind: 'string' },
+  { name: 'late_window_start', kind: 'timestamptz' },
+  { name: 'late_window_end', kind: 'timestamptz' },
+  { name: 'late_watermark', kind: 'timestamptz' },
+  ...KAFKA_COLUMNS,
+];
+
+export const LATE_PARTITIONING = ['day(occurred_at)'];
+
 export const GROUP_COLUMN_PREFIX = 'g_';
 export const MEASURE_COLUMN_PREFIX = 'm_';
 
-/** Base column values of a cleaned event (properties are mapped separately, by schema). */
-export function eventBaseValues(e: CleanEvent, schemaId: number): Record<string, unknown> {
+/** Base column values of a cleaned event (properties are mapped separately, by schema); `schemaId` null for an unframed value. */
+export function eventBaseValues(e: CleanEvent, schemaId: number | null): Record<string, unknown> {
   const enrichment: Partial<CleanEvent['enrichment']> = e.enrichment ?? {};
   return {
     event_id: e.event_id,

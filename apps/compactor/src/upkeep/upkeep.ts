@@ -13,6 +13,8 @@ export interface UpkeepSettings {
   catalogName: string;
   namespace: string;
   eventsTable: string;
+  dlqTable: string;
+  lateTable: string;
   aggTablePrefix: string;
   optimizeTarget: string;
   snapshotRetention: string;
@@ -43,9 +45,13 @@ export interface UpkeepResult {
   abortedUploads?: number;
 }
 
-/** The time column that partitions a table by day: events by occurred_at, aggregates by window_start. */
+/**
+ * The time column that partitions a table by day: events and late events by occurred_at, DLQ
+ * records by failed_at, aggregates by window_start.
+ */
 function timeColumn(settings: UpkeepSettings, table: string): string {
-  return table === settings.eventsTable ? 'occurred_at' : 'window_start';
+  if (table === settings.eventsTable || table === settings.lateTable) return 'occurred_at';
+  return table === settings.dlqTable ? 'failed_at' : 'window_start';
 }
 
 /**
@@ -61,7 +67,8 @@ export function createUpkeep(deps: UpkeepDeps) {
 
   async function lakeTables(): Promise<string[]> {
     const names = await deps.catalog.listTables(settings.namespace);
-    return names.filter((n) => n === settings.eventsTable || n.startsWith(settings.aggTablePrefix));
+    const fixed = new Set([settings.eventsTable, settings.dlqTable, settings.lateTable]);
+    return names.filter((n) => fixed.has(n) || n.startsWith(settings.aggTablePrefix));
   }
 
   async function abortStaleUploads(table: string, olderThanMs: number): Promise<number> {

@@ -29,12 +29,13 @@ export interface Scenario {
   eventsTopic: string;
   aggPrefix: string;
   dlqTopic: string;
+  lateTopic: string;
   group: string;
   namespace: string;
   subjectPrefix: string;
 }
 
-/** Fresh names for one test: topics, group, lake namespace, registry subjects. */
+/** Fresh names for one test: topics, group, lake namespace (its tables keep their default names), registry subjects. */
 export function scenario(prefix: string): Scenario {
   const id = uniqueName(prefix);
   return {
@@ -42,6 +43,7 @@ export function scenario(prefix: string): Scenario {
     eventsTopic: `${id}.clean`,
     aggPrefix: `${id}.agg.`,
     dlqTopic: `${id}.dlq`,
+    lateTopic: `${id}.late`,
     group: `${id}-compactor`,
     namespace: id,
     subjectPrefix: `${id}-`,
@@ -55,6 +57,7 @@ export async function createTopics(s: Scenario, partitions: number, aggNames: st
     await ensureTopics(admin, [
       { topic: s.eventsTopic, numPartitions: partitions },
       { topic: s.dlqTopic, numPartitions: 1 },
+      { topic: s.lateTopic, numPartitions: partitions },
       ...aggNames.map((n) => ({ topic: `${s.aggPrefix}${n}`, numPartitions: 1 })),
     ]);
   } finally {
@@ -181,6 +184,7 @@ export function compactorEnv(s: Scenario, extra: Record<string, string> = {}): R
     EVENTS_TOPIC: s.eventsTopic,
     AGG_TOPIC_PREFIX: s.aggPrefix,
     DLQ_TOPIC: s.dlqTopic,
+    LATE_TOPIC: s.lateTopic,
     GROUP_ID: s.group,
     LAKE_SCHEMA: s.namespace,
     FLUSH_MAX_AGE_MS: '500',

@@ -148,7 +148,7 @@ export class Delivery {
 
   private async sendBatch(batch: Entry[]): Promise<void> {
     if (this.mode === 'direct') {
-      const records = batch.length === 1 ? (batch[0] as Entry).records : batch.flatMap((e) => e.records);
+      const records = batch.length === 1 ? (batch[0] as Entry).records : concatRecords(batch);
       try {
         await this.opts.sender.send(records);
         for (const e of batch) e.resolve('kafka');
@@ -209,4 +209,13 @@ export class Delivery {
       }
     }
   }
+}
+
+function concatRecords(batch: readonly Entry[]): OutRecord[] {
+  let count = 0;
+  for (const e of batch) count += e.records.length;
+  const records = new Array<OutRecord>(count);
+  let at = 0;
+  for (const e of batch) for (const r of e.records) records[at++] = r;
+  return records;
 }

@@ -1,4 +1,5 @@
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { CompressionTypes, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { compressionType, Murmur2Partitioner, type KafkaCompression } from '@pipeline/kafka';
 import { PipelineError, type Logger } from '@pipeline/runtime';
 import type { OutRecord } from '../spool/frame';
 import type { ProducerMetrics } from '../metrics';
@@ -7,7 +8,7 @@ export interface KafkaSenderOptions {
   kafka: Kafka;
   log: Logger;
   metrics: ProducerMetrics;
-  compression: 'none' | 'gzip';
+  compression: KafkaCompression;
   /** A send not acknowledged within this fails (the caller spools it). */
   sendTimeoutMs: number;
   /** Runs once after the first successful connect (topic creation); failures are retried on the next connect. */
@@ -24,8 +25,6 @@ export interface RecordSender {
   close(): Promise<void>;
 }
 
-const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as const;
-
 /**
  * The idempotent kafkajs producer (acks=all) behind {@link RecordSender}. After any failed or timed-out
  * send the producer is discarded and a new one (a new producer id) is made: kafkajs rolls sequence
@@ -39,7 +38,11 @@ export class KafkaSender implements RecordSender {
   private setupDone = false;
   private closed = false;
 
-  constructor(private readonly opts: KafkaSenderOptions) {}
+  private readonly compression: CompressionTypes;
+
+  constructor(private readonly opts: KafkaSenderOptions) {
+    this.compression = compressionType(opts.compression);
+  }
 
   get healthy(): boolean {
     return this.ready && !this.closed;
@@ -50,6 +53,11 @@ export class KafkaSender implements RecordSender {
   }
 
   async send(records: readonly OutRecord[]): Promise<void> {
+    return this.sendMessages(groupByTopic(records), records.length);
+  }
+
+  /** {@link send} for records already grouped as kafkajs messages (`count` of them), as the worker thread has them. */
+  async sendMessages(topicMessages: TopicMessages[], count: number): Promise<void> {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     let producer: Producer | undefined;
@@ -60,11 +68,11 @@ export class KafkaSender implements RecordSender {
       });
       producer = await Promise.race([this.current(), timeout]);
       await Promise.race([
-        producer.sendBatch({ topicMessages: groupByTopic(records), acks: -1, timeout: this.opts.sendTimeoutMs, compression: COMPRESSION[this.opts.compression] }),
+        producer.sendBatch({ topicMessages, acks: -1, timeout: this.opts.sendTimeoutMs, compression: this.compression }),
         timeout,
       ]);
       this.opts.metrics.produceLatency.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
-      this.opts.metrics.produceBatchRecords.observe(records.length);
+      this.opts.metrics.produceBatchRecords.observe(count);
     } catch (err) {
       this.opts.metrics.produceLatency.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
       if (producer !== undefined) this.discard(producer, err);
@@ -97,7 +105,7 @@ export class KafkaSender implements RecordSender {
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: Murmur2Partitioner,
       // Bounded, so a send fails while the broker is away and its events go to the spool.
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 },
     });

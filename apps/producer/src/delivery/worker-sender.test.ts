@@ -13,7 +13,7 @@ beforeAll(() => {
   writeFileSync(
     join(dir, 'ack.js'),
     `const { parentPort } = require('node:worker_threads');
-     parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, ok: m.op !== 'send' || m.frames.byteLength > 0, healthy: true, error: 'empty' }));`,
+     parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, ok: m.op !== 'send' || m.batch.byteLength > 0, healthy: true, error: 'empty' }));`,
   );
   writeFileSync(join(dir, 'die.js'), `require('node:worker_threads').parentPort.on('message', () => process.exit(3));`);
 });

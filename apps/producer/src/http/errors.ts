@@ -25,6 +25,10 @@ export const REQUEST_ERROR_CODES = [
   'shutting_down',
   'not_found',
   'bad_request',
+  'request_timeout',
+  'uri_too_long',
+  'expectation_failed',
+  'headers_too_large',
   'internal',
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];

@@ -7,13 +7,14 @@ import {
   buildDlqHeaders,
   createEnvelopeValidator,
   createSegmentValidator,
-  encodeFramedValue,
+  encodeFramedValues,
   encodeUnframedValue,
   isPlainObject,
   partitionKey,
   problem,
   type BatchValidation,
   type EnvelopeLimits,
+  type EventEnvelope,
   type EventResult,
   type Problem,
   type PropertiesCheck,
@@ -28,6 +29,8 @@ import type { ProducerMetrics } from '../metrics';
 import type { SchemaCache } from '../schemas/schema-cache';
 import { SpoolFullError } from '../spool/spool';
 import type { OutRecord } from '../spool/frame';
+
+const EMPTY_VALUE = Buffer.alloc(0);
 
 export interface IngestSettings {
   eventsTopic: string;
@@ -187,6 +190,10 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
 
     const records: OutRecord[] = [];
     const results: EventStatus[] = new Array<EventStatus>(verdict.results.length);
+    // Events-topic values are framed together below, into one buffer for the whole request.
+    const framed: OutRecord[] = [];
+    const schemaIds: number[] = [];
+    const envelopes: EventEnvelope[] = [];
     let bytes = 0;
     let dlq = 0;
     for (let i = 0; i < verdict.results.length; i++) {
@@ -200,7 +207,10 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
       const key = partitionKey(r.event);
       let record: OutRecord;
       if (entry?.kind === 'schema') {
-        record = { topic: settings.eventsTopic, key, value: encodeFramedValue(entry.ref.id, r.event) };
+        record = { topic: settings.eventsTopic, key, value: EMPTY_VALUE };
+        framed.push(record);
+        schemaIds.push(entry.ref.id);
+        envelopes.push(r.event);
         results[i] = { index: r.index, event_id: r.event.event_id, status: 'accepted' };
       } else {
         const reason = `no schema is registered for event type ${JSON.stringify(r.event.event_type)}`;
@@ -213,9 +223,18 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
         const path = kind.api === 'segment-batch' ? `$.batch[${r.index}]` : kind.api === 'events' ? `$[${r.index}]` : '$';
         results[i] = { index: r.index, event_id: r.event.event_id, status: 'accepted', warning: problem('unknown_event_type', appendPath(path, 'event_type'), `${reason}; stored in the dead-letter topic`) };
         dlq++;
+        bytes += record.value.length;
       }
-      bytes += record.value.length + key.length + 64;
+      bytes += key.length + 64;
       records.push(record);
+    }
+    if (framed.length > 0) {
+      const values = encodeFramedValues(schemaIds, envelopes);
+      for (let i = 0; i < framed.length; i++) {
+        const value = values[i] as Buffer;
+        (framed[i] as OutRecord).value = value;
+        bytes += value.length;
+      }
     }
     if (records.length === 0) {
       metrics.requestsRejected.inc({ code: 'all_events_rejected' });
@@ -227,6 +246,10 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
       });
     }
 
+    // The parsed body and the verdict are not needed while Kafka acknowledges: dropping them now lets
+    // them die young instead of being copied by every scavenge until the answer goes out.
+    const total = verdict.results.length;
+    request.body = undefined;
     let via: 'kafka' | 'spool';
     try {
       via = await delivery.submit(records, bytes);
@@ -238,7 +261,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
     if (records.length - dlq > 0) metrics.eventsAccepted.inc({ topic: 'events', via }, records.length - dlq);
     if (dlq > 0) metrics.eventsAccepted.inc({ topic: 'dlq', via }, dlq);
     const accepted = records.length;
-    const answer = { accepted, rejected: verdict.results.length - accepted, results };
+    const answer = { accepted, rejected: total - accepted, results };
     if (kind.api === 'events') return reply.code(202).send(answer);
     return reply.code(200).send({ success: true, ...answer });
   }

@@ -38,6 +38,16 @@ export interface LoadOptions {
   seed?: number;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** Called on every 2xx answer with the event_ids it accepted (in request order) and the wall-clock time of the answer. */
+  onAck?: (ack: LoadAck) => void;
+}
+
+export interface LoadAck {
+  eventIds: string[];
+  /** Date.now() when the answer arrived. */
+  ackedAtMs: number;
+  /** From the first attempt of the request to the answer, retries included. */
+  latencyMs: number;
 }
 
 export interface LoadProgress {
@@ -161,11 +171,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         statuses['error'] = (statuses['error'] ?? 0) + 1;
       }
       if (answer !== undefined && answer.status >= 200 && answer.status < 300) {
-        latencies.push(performance.now() - first);
+        const ackedAtMs = Date.now();
+        const latencyMs = performance.now() - first;
+        latencies.push(latencyMs);
         const parsed = JSON.parse(answer.body) as { accepted: number; rejected: number; results: Array<{ event_id: string | null; status: string }> };
         acked += parsed.accepted;
         rejected += parsed.rejected;
-        if (opts.trackIds) for (const r of parsed.results) if (r.status === 'accepted' && r.event_id !== null) ackedIds.push(r.event_id);
+        if (opts.trackIds || opts.onAck) {
+          const ids: string[] = [];
+          for (const r of parsed.results) if (r.status === 'accepted' && r.event_id !== null) ids.push(r.event_id);
+          if (opts.trackIds) for (const id of ids) ackedIds.push(id);
+          opts.onAck?.({ eventIds: ids, ackedAtMs, latencyMs });
+        }
         return;
       }
       const retriable = answer === undefined || answer.status === 429 || answer.status >= 500;

@@ -14,7 +14,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createKafka } from '@pipeline/kafka';
 import { decodeValue } from '@pipeline/schemas';
-import { stackSettings, uniqueName, waitFor } from '@pipeline/testing';
+import { stackService, stackSettings, uniqueName, waitFor, type StackService } from '@pipeline/testing';
 import { buildProducerApp } from '../../src/app';
 import { readConfig } from '../../src/config';
 import { hashWriteKey } from '../../src/http/auth';
@@ -168,17 +168,9 @@ export function eventIds(records: ReadRecord[]): string[] {
   return records.map((r) => decodeValue(r.value).record.event_id);
 }
 
-/** Stops or starts the shared broker through the stack tool (so its pid files stay right), without blocking this process. */
-export async function stack(action: 'up' | 'down', service = 'kafka'): Promise<void> {
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['--tsconfig', join(ROOT, 'deploy/local/tsconfig.json'), join(ROOT, 'deploy/local/src/cli.ts'), 'stack', action, service], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`stack ${action} ${service} failed (${code}): ${output}`);
+/** Stops or starts a shared service (the broker by default) through the stack tool, so its pid files stay right. */
+export async function stack(action: 'up' | 'down', service: StackService = 'kafka'): Promise<void> {
+  await stackService(action, service);
 }
 
 export async function postEvents(url: string, events: unknown, headers: Record<string, string> = {}): Promise<Response> {

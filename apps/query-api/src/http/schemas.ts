@@ -32,7 +32,7 @@ export const errorSchema: JsonSchema = {
       type: 'object',
       required: ['code', 'message'],
       properties: {
-        code: { type: 'string', description: 'One of a closed list: unauthorized, invalid_token, insufficient_scope, sql_rejected, syntax_error, query_error, access_denied, invalid_request, invalid_parameters, not_found, cursor_expired, body_too_large, scan_limit_exceeded, result_too_large, rate_limited, too_many_concurrent_queries, trino_unavailable, trino_error, timeout, internal' },
+        code: { type: 'string', description: 'One of a closed list: unauthorized, invalid_token, insufficient_scope, sql_rejected, syntax_error, query_error, access_denied, invalid_request, invalid_parameters, not_found, cursor_expired, body_too_large, scan_limit_exceeded, result_too_large, rate_limited, too_many_concurrent_queries, trino_unavailable, trino_error, timeout, not_acceptable, unsupported_media_type, headers_too_large, uri_too_long, expectation_failed, request_timeout, resource_limit_exceeded, client_closed, internal' },
         message: { type: 'string' },
         position: { type: 'object', description: 'Where in the statement (1-based), for SQL errors', properties: { line: { type: 'integer' }, column: { type: 'integer' } } },
         reason: { type: 'string', description: 'Why the SQL guard refused the statement' },

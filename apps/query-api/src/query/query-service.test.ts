@@ -11,8 +11,12 @@ import { ResultStore } from './result-store';
 
 const columns = [{ name: 'n', type: 'bigint', typeSignature: { rawType: 'bigint' } }];
 
-/** A fake Trino: each statement yields the scripted pages; `hang` never ends until cancelled. */
-function fakeTrino(pages: (sql: string) => TrinoPage[] | 'hang') {
+/**
+ * A fake Trino: each statement yields the scripted pages; `hang` never ends until cancelled;
+ * `hang-request` never answers the submit, which rejects with the signal's reason once it aborts,
+ * as fetch does.
+ */
+function fakeTrino(pages: (sql: string) => TrinoPage[] | 'hang' | 'hang-request') {
   const submitted: string[] = [];
   const cancelled: string[] = [];
   const client: TrinoClient = {
@@ -21,6 +25,13 @@ function fakeTrino(pages: (sql: string) => TrinoPage[] | 'hang') {
       submitted.push(sql);
       const id = `q${submitted.length}`;
       const script = pages(sql);
+      if (script === 'hang-request') {
+        return new Promise<never>((_resolve, reject) => {
+          const signal = opts?.signal;
+          if (signal?.aborted) reject(signal.reason);
+          else signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      }
       let stopped = false;
       const statement: RunningStatement = {
         id,
@@ -55,7 +66,7 @@ function fakeTrino(pages: (sql: string) => TrinoPage[] | 'hang') {
 
 const principal: Principal = { name: 'reporting', scopes: new Set(['sql']), ratePerMinute: 100, maxConcurrent: 1 };
 
-function setup(pages: (sql: string) => TrinoPage[] | 'hang', maxResultBytes = 1_000_000) {
+function setup(pages: (sql: string) => TrinoPage[] | 'hang' | 'hang-request', maxResultBytes = 1_000_000) {
   let now = 1_000_000;
   const trino = fakeTrino(pages);
   const audit = createAuditLog({ target: 'stdout', log: pino({ level: 'silent' }), onError: () => undefined });
@@ -153,6 +164,21 @@ describe('QueryService', () => {
     await expect(service.runToResult(request({ timeoutMs: 50 }))).rejects.toMatchObject({ status: 504, code: 'timeout' });
     expect(trino.cancelled).toEqual(['q1']);
     expect(records[0]?.status).toBe('timeout');
+  });
+
+  it('answers 504, not 500, when the time limit passes during a request to Trino', async () => {
+    const { service, records } = setup(() => 'hang-request');
+    await expect(service.runToResult(request({ timeoutMs: 50 }))).rejects.toMatchObject({ status: 504, code: 'timeout' });
+    expect(records[0]?.status).toBe('timeout');
+  });
+
+  it('records a client that goes away during a request to Trino as client_closed', async () => {
+    const { service, records } = setup(() => 'hang-request');
+    const client = new AbortController();
+    const running = service.runToResult(request({ signal: client.signal }));
+    setTimeout(() => client.abort(), 20);
+    await expect(running).rejects.toMatchObject({ code: 'client_closed' });
+    expect(records[0]?.status).toBe('client_closed');
   });
 
   it('cancels the query when the client goes away', async () => {

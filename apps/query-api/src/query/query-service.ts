@@ -260,12 +260,17 @@ export class QueryService {
       yield { type: 'end', truncated, stats };
       return { rows, scannedBytes, truncated };
     } catch (err) {
-      if (err instanceof PipelineError && err.code === 'aborted') {
+      // The signal also ends a request to Trino in flight: fetch then rejects with the signal's
+      // reason (a DOMException), not with the client's PipelineError.
+      const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+      const aborted = (err instanceof PipelineError && err.code === 'aborted') || (signal.aborted && (name === 'TimeoutError' || name === 'AbortError'));
+      if (aborted) {
         if (timeout.aborted) {
           metrics.cancellations.inc({ reason: 'timeout' });
           throw new ApiError('timeout', `the query ran longer than its time limit of ${req.timeoutMs} ms and was cancelled`, { cause: err });
         }
         metrics.cancellations.inc({ reason: 'client_closed' });
+        if (!(err instanceof PipelineError)) throw new PipelineError('aborted', 'query cancelled', { cause: err });
       }
       throw err;
     } finally {

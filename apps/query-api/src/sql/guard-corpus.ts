@@ -134,6 +134,8 @@ export const GUARD_ATTACKS: AttackCase[] = [
     "SELECT U&'\\003B'; DROP TABLE events",
   ),
   ...attack('malformed', false, '', '   \n\t', ';', '-- only a comment', "SELECT 'unterminated", 'SELECT `a` FROM events', 'SELECT * FROM', 'VALUES 1'),
+  // Nesting that made the parser spend seconds per statement or overflow its stack.
+  ...attack('malformed', false, `SELECT ${'('.repeat(40)}1${')'.repeat(40)}`, `SELECT ${'CASE WHEN 1=1 THEN '.repeat(40)}1${' END'.repeat(40)}`, `SELECT ${'x -> '.repeat(40)}1`),
 ];
 
 /** Valid read-only statements with comments, literals and quoting that a naive guard gets wrong. */

@@ -1,8 +1,8 @@
 import type { Token as AntlrToken } from 'antlr4ng';
 import fc from 'fast-check';
 import { GUARD_ALLOWED, GUARD_ATTACKS } from './guard-corpus';
-import { guardSql, sameLexicalReading } from './guard';
-import { tokenize } from './lexer';
+import { MAX_NESTING_DEPTH, exceedsNesting, guardSql, sameLexicalReading } from './guard';
+import { significant, tokenize } from './lexer';
 import { TrinoSqlLexer, parseTrinoProgram } from './trino-grammar';
 
 const opts = { maxLength: 10_000 };
@@ -44,6 +44,37 @@ describe('guardSql', () => {
 
   it('refuses statements over the length limit before parsing them', () => {
     expect(guardSql(`SELECT ${'1 + '.repeat(100)}1`, { maxLength: 50 })).toMatchObject({ ok: false, reason: 'too_long' });
+  });
+
+  // Regression (fuzzing): a few hundred nested parentheses kept the parser (and the event loop) busy
+  // for many seconds, a few thousand overflowed its stack and the RangeError was answered 500.
+  it.each([
+    ['parentheses', (n: number) => `SELECT ${'('.repeat(n)}1${')'.repeat(n)}`],
+    ['unclosed parentheses', (n: number) => `SELECT ${'(1,'.repeat(n)}`],
+    ['CASE', (n: number) => `SELECT ${'CASE WHEN 1=1 THEN '.repeat(n)}1${' END'.repeat(n)}`],
+    ['lambdas', (n: number) => `SELECT ${'x -> '.repeat(n)}1`],
+    ['arrays', (n: number) => `SELECT ${'ARRAY['.repeat(n)}1${']'.repeat(n)}`],
+    ['subqueries', (n: number) => `SELECT * FROM ${'(SELECT * FROM '.repeat(n)}events${')'.repeat(n)}`],
+  ])('refuses %s nested thousands deep as too_deep, before parsing', (_shape, make) => {
+    const started = Date.now();
+    expect(guardSql(make(2_500), { maxLength: 100_000 })).toMatchObject({ ok: false, reason: 'too_deep', position: { line: 1 } });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it(`allows ${MAX_NESTING_DEPTH} levels of nesting and refuses one more`, () => {
+    const nest = (n: number) => `SELECT ${'('.repeat(n)}1${')'.repeat(n)}`;
+    expect(guardSql(nest(MAX_NESTING_DEPTH), opts)).toMatchObject({ ok: true });
+    expect(guardSql(nest(MAX_NESTING_DEPTH + 1), opts)).toMatchObject({ ok: false, reason: 'too_deep', position: { line: 1, column: 8 + MAX_NESTING_DEPTH } });
+  });
+
+  it('counts nesting by brackets, CASE and lambda bodies, not by siblings', () => {
+    const depthOver = (sql: string, max: number) => exceedsNesting(significant(tokenize(sql)), max)?.start;
+    expect(depthOver(`SELECT ${Array.from({ length: 50 }, () => '((1))').join(', ')}`, 2)).toBeUndefined();
+    expect(depthOver('SELECT transform(a, x -> 1), transform(b, y -> transform(c, z -> 2))', 4)).toBeUndefined();
+    expect(depthOver('SELECT transform(b, y -> transform(c, z -> 2))', 3)).toBe(40);
+    expect(depthOver('SELECT (CASE WHEN a THEN (1) END), CASE WHEN b THEN 2 END', 3)).toBeUndefined();
+    expect(depthOver('SELECT (CASE WHEN a THEN (1) END)', 2)).toBe(25);
+    expect(depthOver("SELECT '((((((' AS text, \"((\" FROM t -- ((((", 1)).toBeUndefined();
   });
 
   it('never lets a statement with a second statement after any comment or literal through', () => {

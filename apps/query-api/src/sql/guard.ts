@@ -42,6 +42,7 @@ export type GuardRejection =
   | 'multiple_statements'
   | 'statement_not_allowed'
   | 'table_function_not_allowed'
+  | 'too_deep'
   | 'ambiguous';
 
 export const GUARD_REJECTIONS: readonly GuardRejection[] = [
@@ -53,8 +54,17 @@ export const GUARD_REJECTIONS: readonly GuardRejection[] = [
   'multiple_statements',
   'statement_not_allowed',
   'table_function_not_allowed',
+  'too_deep',
   'ambiguous',
 ];
+
+/**
+ * Deepest nesting the grammar is asked to parse: each bracket, CASE ... END and lambda body adds a
+ * level. ANTLR's prediction work and stack use grow with nesting (a few hundred parentheses took
+ * seconds of CPU on the event loop, a few thousand overflowed the stack), so deeper statements are
+ * refused before parsing. Hand-written and generated analytics SQL stays far below it.
+ */
+export const MAX_NESTING_DEPTH = 32;
 
 export type StatementKind = 'select' | 'show' | 'describe' | 'explain';
 
@@ -124,7 +134,19 @@ export function guardSql(sql: string, opts: GuardOptions): GuardResult {
     return reject('statement_not_allowed', `only SELECT, WITH, SHOW, DESCRIBE and EXPLAIN statements are allowed, not ${first.text.toUpperCase().slice(0, 30)}`, lineColumn(sql, first.start));
   }
 
-  const parsed = parseTrinoProgram(sql);
+  const deep = exceedsNesting(body, MAX_NESTING_DEPTH);
+  if (deep) {
+    return reject('too_deep', `statement is nested deeper than ${MAX_NESTING_DEPTH} levels (brackets, CASE and lambdas count)`, lineColumn(sql, deep.start));
+  }
+
+  let parsed: ReturnType<typeof parseTrinoProgram>;
+  try {
+    parsed = parseTrinoProgram(sql);
+  } catch (err) {
+    // The parser's recursion can still run out of stack on a shape the nesting count does not see.
+    if (err instanceof RangeError) return reject('too_deep', 'statement is too deeply nested to parse');
+    throw err;
+  }
   const error = parsed.errors[0];
   if (error) {
     return reject('syntax_error', error.message, { line: error.line, column: error.column });
@@ -147,6 +169,43 @@ export function guardSql(sql: string, opts: GuardOptions): GuardResult {
     return reject('table_function_not_allowed', `table function ${tableFunction.name} is not allowed`, positionOf(tableFunction.node));
   }
   return { ok: true, kind: leading, sql: sql.slice(0, end).trim() };
+}
+
+/**
+ * The token at which `tokens` (significant ones) first nest deeper than `max`, or undefined. Opening
+ * brackets, CASE and the `->` of a lambda open a level; a closing bracket closes everything opened
+ * since its bracket, END the innermost CASE.
+ */
+export function exceedsNesting(tokens: readonly Token[], max: number): Token | undefined {
+  const open: Array<'(' | '[' | 'case' | 'lambda'> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    const next = tokens[i + 1];
+    let opened = false;
+    if (token.kind === 'symbol') {
+      if (token.text === '(' || token.text === '[') {
+        open.push(token.text);
+        opened = true;
+      } else if (token.text === ')' || token.text === ']') {
+        const at = open.lastIndexOf(token.text === ')' ? '(' : '[');
+        if (at >= 0) open.length = at;
+      } else if (token.text === '-' && next?.text === '>' && next.start === token.end) {
+        open.push('lambda');
+        opened = true;
+      }
+    } else if (token.kind === 'word') {
+      const word = token.text.toUpperCase();
+      if (word === 'CASE') {
+        open.push('case');
+        opened = true;
+      } else if (word === 'END') {
+        while (open.at(-1) === 'lambda') open.pop();
+        if (open.at(-1) === 'case') open.pop();
+      }
+    }
+    if (opened && open.length > max) return token;
+  }
+  return undefined;
 }
 
 function classify(statement: StatementContext): { ok: true; kind: StatementKind } | { ok: false; message: string } {

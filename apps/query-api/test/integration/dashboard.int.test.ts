@@ -11,8 +11,11 @@ import { expectedActiveUsers, expectedDlqRate, expectedEventsPerMinute, expected
 
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core), over the saved
- * queries and real Trino. The tables are seeded through Trino in the compactor's layout; once the
- * whole pipeline runs in CI this test can read what a pipeline run wrote instead.
+ * queries and real Trino. The tables are seeded through Trino in the compactor's layout, so every
+ * value is the test's own (a visitor returning after the session gap, anonymous visitors, receive
+ * times apart from event times), along with the login, the time-range picker and auto-refresh.
+ * apps/pipeline-e2e/test/integration/dashboard.int.test.ts checks the same panels after a real
+ * pipeline run (collector, processor, compactor).
  */
 
 const ARTIFACTS = join(__dirname, '..', '..', '..', '..', 'test-results', 'query-api');

@@ -1,4 +1,3 @@
-import { createTrino, queryAll } from '@pipeline/lake';
 import { GUARD_ATTACKS } from '../../src/sql/guard-corpus';
 import { createTrinoClient } from '../../src/trino/client';
 import { startApi, type RunningApi } from '../support/api';
@@ -6,8 +5,9 @@ import { adminSql, createEventsTable, createTestSchema, insertEvents, settings }
 import { pipelineData } from '../support/pipeline-data';
 
 /**
- * Attempts to get past the SQL guard (all must be refused by the API), then the same writes sent
- * straight to Trino as the read-only user, to show the second line of defence holds on its own.
+ * Attempts to get past the SQL guard (all must be refused by the API), then writes, DDL and table
+ * procedures sent straight to Trino as the API's user in the API's catalog, to show the second line
+ * of defence (the read-only user and the read-only catalog) holds on its own.
  */
 
 let api: RunningApi;
@@ -44,32 +44,103 @@ describe('the SQL guard, through the API', () => {
   });
 });
 
-describe('the read-only Trino user, without the guard', () => {
-  const readonly = createTrino({ ...settings, TRINO_USER: 'pipeline_readonly' });
-  const asReadonly = (sql: string) => queryAll(readonly, sql);
-  const writes = [
-    "INSERT INTO lake.{schema}.events (event_id) VALUES ('evil')",
-    "DELETE FROM lake.{schema}.events",
-    "UPDATE lake.{schema}.events SET user_id = 'evil'",
-    "DROP TABLE lake.{schema}.events",
-    "CREATE TABLE lake.{schema}.evil (id bigint)",
-    "CREATE TABLE lake.{schema}.evil AS SELECT * FROM lake.{schema}.events",
-    "ALTER TABLE lake.{schema}.events ADD COLUMN evil bigint",
-    "ALTER TABLE lake.{schema}.events RENAME TO evil",
-    "CREATE SCHEMA lake.{schema}_evil",
-    "CALL lake.system.unregister_table('{schema}', 'events')",
-    "SELECT * FROM TABLE(lake.system.table_changes('{schema}', 'events', 0))",
-    "SELECT count(*) FROM tpch.tiny.nation",
-    "SELECT count(*) FROM system.runtime.queries",
-  ];
+/**
+ * Statements sent straight to Trino's HTTP API as the user and in the catalog the API runs its
+ * queries as and in (TRINO_QUERY_USER, TRINO_QUERY_CATALOG), with the test schema as the default
+ * schema: what a statement that got past the guard would meet.
+ */
+async function runAs(user: string, catalog: string, sql: string): Promise<unknown[][]> {
+  const client = createTrinoClient({ url: api.config.TRINO_URL, user, catalog, source: 'qapi-security-test' });
+  const rows: unknown[][] = [];
+  for await (const page of await client.submit(sql, { schema })) rows.push(...(page.data ?? []));
+  return rows;
+}
+const asQueryUser = (sql: string) => runAs(api.config.TRINO_QUERY_USER, api.config.TRINO_QUERY_CATALOG, sql);
+const fill = (sql: string) => sql.replace(/\{schema\}/g, schema).replace(/\{catalog\}/g, api.config.TRINO_QUERY_CATALOG).replace(/\{lake\}/g, settings.TRINO_CATALOG);
+const accessDenied = (message = /^Access Denied: /) => ({ info: { errorName: 'PERMISSION_DENIED', message: expect.stringMatching(message) } });
 
-  it.each(writes.map((sql, i) => [i, sql]))('denies #%i %s', async (_i, sql) => {
-    await expect(asReadonly(sql.replace(/\{schema\}/g, schema))).rejects.toThrow(/Access Denied/);
+/** Table procedures (ALTER TABLE ... EXECUTE): Trino's file-based access control does not check them, the read-only catalog does. */
+const TABLE_PROCEDURES = [
+  'ALTER TABLE events EXECUTE optimize',
+  "ALTER TABLE events EXECUTE optimize(file_size_threshold => '1GB')",
+  "ALTER TABLE events EXECUTE optimize WHERE event_type = 'page_view'",
+  "ALTER TABLE events EXECUTE expire_snapshots(retention_threshold => '1h')",
+  "ALTER TABLE events EXECUTE remove_orphan_files(retention_threshold => '1h')",
+  'ALTER TABLE events EXECUTE optimize_manifests',
+  'ALTER TABLE events EXECUTE drop_extended_stats',
+  'ALTER TABLE {catalog}.{schema}.events EXECUTE optimize',
+];
+
+const WRITES = [
+  "INSERT INTO events (event_id) VALUES ('evil')",
+  'DELETE FROM events',
+  "UPDATE events SET user_id = 'evil'",
+  "MERGE INTO events t USING (VALUES 'x') s(id) ON t.event_id = s.id WHEN MATCHED THEN DELETE",
+  'TRUNCATE TABLE events',
+  'DROP TABLE events',
+  'CREATE TABLE evil (id bigint)',
+  'CREATE TABLE evil AS SELECT * FROM events',
+  'CREATE OR REPLACE TABLE events (id bigint)',
+  'CREATE VIEW evil AS SELECT 1 AS x',
+  'ALTER TABLE events ADD COLUMN evil bigint',
+  'ALTER TABLE events DROP COLUMN user_id',
+  'ALTER TABLE events RENAME TO evil',
+  'ALTER TABLE events SET PROPERTIES format_version = 2',
+  "COMMENT ON TABLE events IS 'evil'",
+  'ANALYZE events',
+  'CREATE SCHEMA {schema}_evil',
+  'DROP SCHEMA {schema} CASCADE',
+  "INSERT INTO {catalog}.{schema}.events (event_id) VALUES ('evil')",
+  "CALL system.unregister_table('{schema}', 'events')",
+  "CALL system.register_table('{schema}', 'evil', 's3://lake/warehouse/evil')",
+  "CALL system.rollback_to_snapshot('{schema}', 'events', 1)",
+  "SELECT * FROM TABLE(system.table_changes('{schema}', 'events', 0))",
+];
+
+describe("the query API's Trino user and catalog, without the guard", () => {
+  let snapshotsBefore: unknown[][];
+  beforeAll(async () => {
+    snapshotsBefore = (await adminSql(`SELECT snapshot_id FROM lake.${schema}."events$snapshots" ORDER BY committed_at`)).rows;
+  });
+
+  it('runs as the read-only user in the read-only catalog', () => {
+    expect([api.config.TRINO_QUERY_USER, api.config.TRINO_QUERY_CATALOG]).toEqual(['pipeline_readonly', 'lake_readonly']);
+  });
+
+  // Regression: the file rules let the read-only user run optimize, expire_snapshots and remove_orphan_files on `lake`.
+  it.each(TABLE_PROCEDURES.map((sql, i) => [i, sql]))('refuses table procedure #%i %s', async (_i, sql) => {
+    await expect(asQueryUser(fill(sql))).rejects.toMatchObject(accessDenied(/^Access Denied: Cannot execute table procedure /));
+  });
+
+  it.each(WRITES.map((sql, i) => [i, sql]))('refuses write #%i %s', async (_i, sql) => {
+    await expect(asQueryUser(fill(sql))).rejects.toMatchObject(accessDenied());
+  });
+
+  it('refuses every other catalog, the writable one first', async () => {
+    for (const sql of [
+      'SELECT count(*) FROM {lake}.{schema}.events',
+      'ALTER TABLE {lake}.{schema}.events EXECUTE optimize',
+      "ALTER TABLE {lake}.{schema}.events EXECUTE expire_snapshots(retention_threshold => '1h')",
+      "CALL {lake}.system.unregister_table('{schema}', 'events')",
+    ]) {
+      await expect(asQueryUser(fill(sql))).rejects.toMatchObject(accessDenied(new RegExp(`Cannot access catalog ${settings.TRINO_CATALOG}$`)));
+    }
+    await expect(asQueryUser('SELECT count(*) FROM tpch.tiny.nation')).rejects.toMatchObject(accessDenied(/Cannot access catalog tpch$/));
+    await expect(asQueryUser('SELECT count(*) FROM system.runtime.queries')).rejects.toMatchObject(accessDenied(/Cannot access catalog system$/));
+    expect(await asQueryUser('SHOW CATALOGS')).toEqual([[api.config.TRINO_QUERY_CATALOG]]);
+  });
+
+  it('refuses table procedures and writes in the read-only catalog to the full-access pipeline user too', async () => {
+    const asPipeline = (sql: string) => runAs(settings.TRINO_USER, api.config.TRINO_QUERY_CATALOG, fill(sql));
+    for (const sql of TABLE_PROCEDURES) await expect(asPipeline(sql)).rejects.toMatchObject(accessDenied(/^Access Denied: Cannot execute table procedure /));
+    for (const sql of ["INSERT INTO events (event_id) VALUES ('evil')", 'DELETE FROM events', 'DROP TABLE events', 'CREATE TABLE evil (id bigint)', "CALL system.unregister_table('{schema}', 'events')"]) {
+      await expect(asPipeline(sql)).rejects.toMatchObject(accessDenied());
+    }
   });
 
   it('denies session properties other than the API limits', async () => {
-    await expect(asReadonly("SET SESSION join_distribution_type = 'BROADCAST'")).rejects.toThrow(/Access Denied/);
-    const client = createTrinoClient({ url: settings.TRINO_URL, user: 'pipeline_readonly', catalog: 'lake', source: 'test' });
+    await expect(asQueryUser("SET SESSION join_distribution_type = 'BROADCAST'")).rejects.toMatchObject(accessDenied());
+    const client = createTrinoClient({ url: api.config.TRINO_URL, user: api.config.TRINO_QUERY_USER, catalog: api.config.TRINO_QUERY_CATALOG, source: 'qapi-security-test' });
     const run = async (session: Record<string, string>) => {
       for await (const _page of await client.submit('SELECT 1', { session })) void _page;
     };
@@ -77,9 +148,25 @@ describe('the read-only Trino user, without the guard', () => {
     await expect(run({ query_max_execution_time: '10s', query_max_scan_physical_bytes: '1000B' })).resolves.toBeUndefined();
   });
 
-  it('still reads the lake and its metadata tables', async () => {
-    expect((await asReadonly(`SELECT count(*) FROM lake.${schema}.events`)).rows).toEqual([[10]]);
-    expect((await asReadonly(`SELECT count(*) FROM lake.${schema}."events$snapshots"`)).rows[0]?.[0]).toBeGreaterThan(0);
+  it('still reads the tables, their metadata tables and the information schema', async () => {
+    expect(await asQueryUser('SELECT count(*) FROM events')).toEqual([[10]]);
+    expect(await asQueryUser(fill('SELECT count(*) FROM {catalog}.{schema}.events'))).toEqual([[10]]);
+    for (const table of ['snapshots', 'files', 'partitions', 'metadata_log_entries', 'history', 'manifests']) {
+      const [[count]] = (await asQueryUser(`SELECT count(*) FROM "events$${table}"`)) as [[number]];
+      expect([table, Number(count) > 0]).toEqual([table, true]);
+    }
+    expect(await asQueryUser('SHOW TABLES')).toEqual([['events']]);
+    expect((await asQueryUser('DESCRIBE events')).slice(0, 2)).toEqual([
+      ['event_id', 'varchar', '', ''],
+      ['event_type', 'varchar', '', ''],
+    ]);
+    expect(await asQueryUser(fill("SELECT count(*) FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'events'"))).toEqual([[19]]);
+    expect(((await asQueryUser('EXPLAIN SELECT count(*) FROM events'))[0]?.[0] as string).length).toBeGreaterThan(0);
+  });
+
+  it('left the table as it was: no rows and no snapshots added or removed', async () => {
+    expect((await adminSql(`SELECT count(*) FROM lake.${schema}.events`)).rows).toEqual([[10]]);
+    expect((await adminSql(`SELECT snapshot_id FROM lake.${schema}."events$snapshots" ORDER BY committed_at`)).rows).toEqual(snapshotsBefore);
   });
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { NodeProcess, freePort } from '@pipeline/testing';
 import { buildQueryApiApp, type QueryApiApp } from '../../src/app';
 import { generateToken, hashToken, type Scope } from '../../src/auth/tokens';
 import { readConfig, type QueryApiConfig } from '../../src/config';
@@ -55,4 +56,42 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
     get: (path, opts = {}) => fetch(base + path, { headers: auth(opts.token, tokens.admin) }),
     stop: () => app.lifecycle.stop(),
   };
+}
+
+export interface SpawnedApi {
+  base: string;
+  process: NodeProcess;
+  tokens: Record<'sql' | 'saved' | 'admin', string>;
+  auditPath: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The built bundle (dist/apps/query-api/main.cjs) as its own process against the real Trino, with
+ * fresh tokens for each scope and a private audit log, once it answers /readyz.
+ */
+export async function spawnApi(env: Record<string, string> = {}): Promise<SpawnedApi> {
+  const dir = mkdtempSync(join(tmpdir(), 'query-api-it-'));
+  const auditPath = join(dir, 'audit.ndjson');
+  const tokens = { sql: generateToken(), saved: generateToken(), admin: generateToken() };
+  const definitions = (Object.keys(tokens) as Array<keyof typeof tokens>).map((scope) => ({ name: `it-${scope}`, sha256: hashToken(tokens[scope]), scopes: [scope] }));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = await NodeProcess.start({
+    name: 'query-api',
+    script: join(__dirname, '..', '..', '..', '..', 'dist', 'apps', 'query-api', 'main.cjs'),
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      AUDIT_LOG: auditPath,
+      QUERY_API_TOKENS: JSON.stringify(definitions),
+      TOKEN_RATE_PER_MINUTE: '1000000',
+      ...env,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+    },
+    ready: async () => (await fetch(`${base}/readyz`)).ok,
+  });
+  return { base, process: child, tokens, auditPath, stop: async () => void (await child.stop('SIGTERM', 30_000)) };
 }

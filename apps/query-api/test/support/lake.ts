@@ -3,8 +3,8 @@ import { createCleanup, stackSettings, uniqueName } from '@pipeline/testing';
 
 /**
  * Tables shaped like the compactor's (see apps/compactor), created through Trino as the pipeline
- * user in a schema of their own, so tests never touch lake.events. Until the compactor writes
- * these tables in a real pipeline run, the tests seed them with INSERTs.
+ * user in a schema of their own, so tests never touch lake.events. The tests seed them with
+ * INSERTs to control every value; apps/pipeline-e2e reads what a real pipeline run wrote.
  */
 
 export const settings = stackSettings();
@@ -93,20 +93,35 @@ export async function insertEvents(schema: string, events: SeedEvent[]): Promise
   }
 }
 
-/** `events_dlq`: what the processor dead-lettered, with the DLQ headers as columns. */
+/**
+ * `events_dlq` as the compactor lays it out (DLQ_COLUMNS in apps/compactor/src/tables/definitions.ts):
+ * what was dead-lettered, with the DLQ headers as columns, partitioned by day(failed_at).
+ */
 export async function createDlqTable(schema: string, records: SeedDlqRecord[]): Promise<void> {
   await adminSql(`CREATE TABLE lake.${schema}.events_dlq (
     failed_at timestamp(6) with time zone,
     error_code varchar,
     reason varchar,
+    attempt integer,
     original_topic varchar,
     original_partition integer,
     original_offset bigint,
-    attempt integer
+    event_id varchar,
+    event_type varchar,
+    payload varchar,
+    payload_encoding varchar,
+    schema_id integer,
+    _kafka_topic varchar,
+    _kafka_partition integer,
+    _kafka_offset bigint
   ) WITH (format = 'PARQUET', partitioning = ARRAY['day(failed_at)'])`);
   if (records.length === 0) return;
-  const values = records.map((r, i) => `(${ts(r.failedAt)}, ${text(r.errorCode)}, 'schema validation failed', 'events.raw', 0, ${i}, 1)`);
-  await adminSql(`INSERT INTO lake.${schema}.events_dlq VALUES ${values.join(', ')}`);
+  const values = records.map(
+    (r, i) => `(${ts(r.failedAt)}, ${text(r.errorCode)}, 'schema validation failed', 1, 'events.raw', 0, ${i}, 'dlq-${i}', '{"event_id":"dlq-${i}"}', 'utf8', 'events.dlq', 0, ${i})`,
+  );
+  await adminSql(
+    `INSERT INTO lake.${schema}.events_dlq (failed_at, error_code, reason, attempt, original_topic, original_partition, original_offset, event_id, payload, payload_encoding, _kafka_topic, _kafka_partition, _kafka_offset) VALUES ${values.join(', ')}`,
+  );
 }
 
 /** State and error of a query Trino ran, found by a marker in its text (needs the pipeline user). */

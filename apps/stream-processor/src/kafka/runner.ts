@@ -1,4 +1,4 @@
-import { CompressionTypes, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { CompressionTypes, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { sleep, type Component, type Logger, type Readiness } from '@pipeline/runtime';
 import type { AggregatesConfig } from '../aggregates/aggregates-config';
 import type { ProcessorConfig } from '../config';
@@ -10,6 +10,7 @@ import type { Outbox } from '../tasks/outbox';
 import type { InputRecord } from '../tasks/records';
 import { SourceTask, type BatchStats } from '../tasks/source-task';
 import { readChangelogPartition } from './changelog-reader';
+import { Murmur2Partitioner } from '@pipeline/kafka';
 import type { ProcessorTopics } from './topics';
 
 /** Largest group of records sent in one produce request (below the broker's default message.max.bytes per partition batch). */
@@ -85,7 +86,7 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: config.TRANSACTION_TIMEOUT_MS,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: Murmur2Partitioner,
       allowAutoTopicCreation: false,
       retry: PRODUCER_RETRY,
     });
@@ -353,7 +354,7 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
     assignedPartitions: () => assignedCount,
     async start() {
       if (!exactlyOnce) {
-        sharedProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, retry: PRODUCER_RETRY });
+        sharedProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Murmur2Partitioner, allowAutoTopicCreation: false, retry: PRODUCER_RETRY });
         await sharedProducer.connect();
       }
       consumer = kafka.consumer({

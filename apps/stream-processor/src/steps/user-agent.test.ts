@@ -36,4 +36,17 @@ describe('user agent enrichment', () => {
     expect(parser.parse('Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0')).toBe(a);
     expect(a).toMatchObject({ ua_browser: 'Firefox', ua_os: 'Linux', ua_device_type: 'desktop' });
   });
+
+  it('on overflow drops the least recently used quarter and keeps the agents in use', () => {
+    const parser = createUserAgentParser(8);
+    const agents = Array.from({ length: 8 }, (_, i) => `agent-${i}`);
+    const first = agents.map((ua) => parser.parse(ua));
+    // Use 0..5 again, so 6 and 7 are the least recently used.
+    for (const ua of agents.slice(0, 6)) parser.parse(ua);
+    parser.parse('agent-new');
+    expect(parser.size).toBe(7);
+    agents.slice(0, 6).forEach((ua, i) => expect(parser.parse(ua)).toBe(first[i]));
+    expect(parser.parse('agent-6')).not.toBe(first[6]);
+    expect(parser.parse('agent-6')).toEqual(first[6]);
+  });
 });

@@ -27,24 +27,34 @@ export function parseUserAgent(ua: string): ParsedUserAgent {
 
 /**
  * A user-agent parser with an LRU cache: parsing costs tens of microseconds, and real traffic
- * repeats a few thousand agents. `maxEntries` 0 disables the cache.
+ * repeats a few thousand agents. A hit only stamps its entry (no reordering: the key is a long
+ * string, and every Map update hashes and compares it); when the cache overflows, the least
+ * recently used quarter is dropped at once. `maxEntries` 0 disables the cache.
  */
 export function createUserAgentParser(maxEntries: number): { parse(ua: unknown): ParsedUserAgent; readonly size: number } {
-  const cache = new Map<string, ParsedUserAgent>();
+  const cache = new Map<string, { parsed: ParsedUserAgent; used: number }>();
+  let clock = 0;
+
+  function evictLeastRecentlyUsed(): void {
+    const stamps = Float64Array.from(cache.values(), (e) => e.used).sort();
+    // Stamps are unique, so this drops exactly the `drop` oldest entries.
+    const drop = Math.max(1, Math.floor(stamps.length / 4));
+    const keepFrom = stamps[drop] ?? Infinity;
+    for (const [ua, entry] of cache) if (entry.used < keepFrom) cache.delete(ua);
+  }
+
   return {
     parse(ua) {
       if (typeof ua !== 'string' || ua.length === 0) return UNKNOWN;
       const hit = cache.get(ua);
       if (hit !== undefined) {
-        // Map keeps insertion order: re-inserting makes it the most recent.
-        cache.delete(ua);
-        cache.set(ua, hit);
-        return hit;
+        hit.used = ++clock;
+        return hit.parsed;
       }
       const parsed = parseUserAgent(ua);
       if (maxEntries > 0) {
-        if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-        cache.set(ua, parsed);
+        if (cache.size >= maxEntries) evictLeastRecentlyUsed();
+        cache.set(ua, { parsed, used: ++clock });
       }
       return parsed;
     },

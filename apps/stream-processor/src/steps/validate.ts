@@ -56,6 +56,8 @@ function describe(problems: readonly Problem[]): string {
 export interface RecordValidator {
   /** Fetches every schema the records need (by id, and the latest version of each event type) so `check` runs without I/O. */
   prepare(records: readonly Decoded[]): Promise<void>;
+  /** True when `check` can judge `decoded` from the caches alone (`prepare` would fetch nothing); no I/O. */
+  isPrepared(decoded: Decoded): boolean;
   /**
    * Validates a decoded record: envelope rules (times judged against the receive time), then
    * properties against the framed schema. A record that breaks its framed schema but passes the
@@ -88,6 +90,12 @@ export function createRecordValidator(deps: { registry: SchemaRegistry; properti
         if (type !== null && registry.cachedLatest(type) === undefined) types.add(type);
       }
       await Promise.all([...[...ids].map((id) => registry.byId(id)), ...[...types].map((t) => registry.latest(t))]);
+    },
+    isPrepared(d) {
+      if (!d.ok) return true;
+      if (d.schemaId !== undefined && registry.cachedById(d.schemaId) === undefined) return false;
+      const type = eventTypeOf(d.record);
+      return type === null || registry.cachedLatest(type) !== undefined;
     },
     check(decoded, receivedMs) {
       const eventType = eventTypeOf(decoded.record);

@@ -18,7 +18,7 @@ import { createDedupStore, DEDUP_KEY_PREFIX, type DedupSegmentJson, type DedupSt
 import { createSnapshotReader, encodeSnapshot, isSnapshotKey } from '../state/snapshot-codec';
 import { encodeCleanValue } from '../steps/clean-value';
 import type { ParsedUserAgent } from '../steps/user-agent';
-import { decodeRaw, receivedAtMs, type Decoded, type RecordValidator } from '../steps/validate';
+import { decodeRaw, receivedAtMs, type RecordValidator } from '../steps/validate';
 import { Outbox } from './outbox';
 import { DLQ_SOURCE_HEADER, headerText, toAggregateRecord, type InputRecord, type PartialMessage, type ProgressMessage } from './records';
 
@@ -182,15 +182,16 @@ export class SourceTask {
     const { topics } = this.opts;
     const outbox = new Outbox();
     const stats: BatchStats = { clean: 0, duplicate: 0, dlq: {}, late: {}, final: {}, partial: {}, snapshotBytes: undefined };
-    const fresh = records.filter((r) => r.offset >= this.position);
-    const decoded: Decoded[] = fresh.map((r) => decodeRaw(r.value));
-    await this.opts.validator.prepare(decoded);
     const processedAt = formatTimestamp(this.opts.now());
     const enrichmentPrefix = `{"processed_at":"${processedAt}",`;
 
-    for (let i = 0; i < fresh.length; i++) {
-      const record = fresh[i] as InputRecord;
-      const d = decoded[i] as Decoded;
+    for (const record of records) {
+      if (record.offset < this.position) continue;
+      // Decoded one at a time, so a record's objects die young (a whole decoded batch would outlive
+      // several young-generation collections and be copied by each).
+      const d = decodeRaw(record.value);
+      // Only a schema id or event type not cached yet (or a latest version past its TTL) waits for the registry.
+      if (!this.opts.validator.isPrepared(d)) await this.opts.validator.prepare([d]);
       if (!d.ok) {
         this.deadLetter(outbox, stats, record, d.code, d.reason, null);
         continue;

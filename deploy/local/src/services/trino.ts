@@ -10,16 +10,17 @@ export const TRINO_VERSION = '476';
 const home = join(CACHE_DIR, `trino-server-${TRINO_VERSION}`);
 const stateDir = join(STATE_DIR, 'trino');
 const etcDir = join(stateDir, 'etc');
-const { port, catalog } = LOCAL_STACK.trino;
+const { port, catalog, readOnlyCatalog } = LOCAL_STACK.trino;
 const pg = LOCAL_STACK.postgres;
 const s3 = LOCAL_STACK.objectStore;
 /** Plugins loaded at start; the others cost start time and memory and are left out. */
 const PLUGINS = ['iceberg', 'tpch'];
 
 /**
- * File-based access control: the query API's read-only user may only SELECT from `lake`; every other
- * user (pipeline, tests) keeps full access. The rules are read from the repository in place and
- * re-read every few seconds, so editing deploy/trino/access-control/rules.json needs no restart.
+ * File-based access control: the query API's read-only user may only SELECT from `lake_readonly`
+ * (the read-only catalog); every other user (pipeline, tests) keeps full access. The rules are read
+ * from the repository in place and re-read every few seconds, so editing
+ * deploy/trino/access-control/rules.json needs no restart.
  */
 function accessControlProperties(): string {
   return [
@@ -96,7 +97,9 @@ export const trino: Service = {
     writeFileSync(join(etcDir, 'config.properties'), configProperties());
     writeFileSync(join(etcDir, 'log.properties'), 'io.trino=INFO\nio.airlift=WARN\n');
     writeFileSync(join(etcDir, 'access-control.properties'), accessControlProperties());
+    // Catalog files are read only at start: a changed or added one needs a Trino restart.
     copyFileSync(join(REPO_ROOT, 'deploy/trino/catalog/lake.properties'), join(etcDir, 'catalog', `${catalog}.properties`));
+    copyFileSync(join(REPO_ROOT, 'deploy/trino/catalog/lake_readonly.properties'), join(etcDir, 'catalog', `${readOnlyCatalog}.properties`));
     writeFileSync(join(etcDir, 'catalog', 'tpch.properties'), 'connector.name=tpch\n');
     const java = findJava(24);
     return spawnDaemon({

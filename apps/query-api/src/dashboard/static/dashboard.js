@@ -23,11 +23,20 @@
   }
 
   async function api(path, body) {
-    const res = await fetch(path, {
-      method: body ? 'POST' : 'GET',
-      headers: { Authorization: `Bearer ${state.token}`, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    // The panels load together, which can be more queries than the token may run at once (or more
+    // than its rate): a refusal (429) is asked again after the time it names, for up to a minute.
+    const giveUpAt = Date.now() + 60_000;
+    let res;
+    for (;;) {
+      res = await fetch(path, {
+        method: body ? 'POST' : 'GET',
+        headers: { Authorization: `Bearer ${state.token}`, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const seconds = Math.min(Math.max(Number(res.headers.get('Retry-After')) || 1, 1), 10);
+      if (res.status !== 429 || Date.now() + seconds * 1000 > giveUpAt) break;
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
     const json = await res.json().catch(() => ({ error: { code: 'internal', message: `HTTP ${res.status}` } }));
     if (res.status === 401) showLogin('The token was refused.');
     if (!res.ok) throw Object.assign(new Error(json.error?.message || `HTTP ${res.status}`), { code: json.error?.code });

@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'report',
+  preset: '../../jest.preset.cjs',
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.test.ts'],
+};
