@@ -263,7 +263,8 @@ async function main(): Promise<void> {
     const committedInStep = index.commits.filter((c) => c.atMs >= stepFrom && c.atMs < stepTo).reduce((s, c) => s + c.rows, 0);
     // A step may still drain what an earlier, failed step left behind: never credit more than it acknowledged.
     const pipelineRate = Math.round(Math.min(committedInStep / ((stepTo - stepFrom) / 1000), sustainedStep.ackedRate));
-    const saturated = steps.filter((s) => !s.sustained && !s.disturbed).reduce((m, s) => Math.max(m, s.visibleRate), 0);
+    const overloaded = steps.filter((s) => !s.sustained && !s.disturbed);
+    const saturated = overloaded.length === 0 ? null : Math.round(Math.max(...overloaded.map((s) => s.visibleRate)));
     const fresh = session.freshness(cells, sustainedStep.start, sustainedStep.end);
     const burstFresh = session.freshness(cells, burstPhase.burstStart, burstPhase.burstEnd);
     const overTime = session.freshnessOverTime(cells, 0, burstLoadEnd, 5);
@@ -295,7 +296,7 @@ async function main(): Promise<void> {
       pipeline_events_per_sec: pipelineRate,
       sustained_step_offered_per_sec: sustainedStep.rate,
       sustained_step_acked_per_sec: Math.round(sustainedStep.ackedRate),
-      saturated_lake_events_per_sec: Math.round(saturated),
+      saturated_lake_events_per_sec: saturated,
       ramp: steps.map((s) => ({ rate: s.rate, start_s: s.start, end_s: s.end, acked_per_sec: Math.round(s.ackedRate), lake_per_sec: Math.round(s.visibleRate), backlog_slope: Math.round(s.backlogSlope), sustained: s.sustained, disturbed: s.disturbed, verdict: s.reason })),
       freshness_p50_s: fresh.p50,
       freshness_p95_s: fresh.p95,
