@@ -136,7 +136,8 @@ async function writeManifest(s3: S3Client, metadata: TableMetadataJson, files: r
       key_metadata: null,
       split_offsets: null,
       equality_ids: null,
-      sort_order_id: null,
+      // 0 is the unsorted order, every table's default; Trino's $entries table fails on a null.
+      sort_order_id: 0,
     },
   }));
   const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);

@@ -117,6 +117,9 @@ describe('fast append into a partitioned Iceberg table of the JDBC catalog', () 
     expect(files.rows.filter((r) => String(r[0]).startsWith(fileA.path.slice(0, -10)) && String(r[0]).endsWith('/a.parquet'))).toEqual([[fileA.path, '2026-11-27', 'click', 2]]);
     const snaps = await sql(`SELECT operation, element_at(summary, 'pipeline.kafka-offsets'), element_at(summary, 'added-records') FROM lake.${schema}."${table}$snapshots" ORDER BY committed_at`);
     expect(snaps.rows).toContainEqual(['append', '{"t":{"0":12}}', '2']);
+    // Manifest entries read back through Trino's $entries table (it rejects a null sort order id).
+    const entries = await sql(`SELECT status, data_file.record_count, data_file.sort_order_id FROM lake.${schema}."${table}$entries" WHERE data_file.file_path = '${fileA.path}'`);
+    expect(entries.rows).toEqual([[1, 2, 0]]);
 
     // The manifest carries the spec's field ids, so a second reader (any Iceberg library) can map it.
     const meta = (await loadTable(catalog, s3, schema, table))?.metadata;
