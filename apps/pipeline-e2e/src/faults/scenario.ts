@@ -334,6 +334,8 @@ export class FaultScenario {
             }
           })
         : {};
+      // The baseline keeps its load on a little longer, so it too has events acknowledged after the mark.
+      if (!spec) await sleep(2_000);
       const recoveredAt = spec ? recovery.recoveredAt : Date.now();
       this.sampler.probeQueries = false;
       load = await phase.stop();
