@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOCAL_STACK, baseFragment, envInt, kafkaFragment, loadConfig, registryFragment } from '@pipeline/config';
+import { KAFKA_COMPRESSIONS } from '@pipeline/kafka';
 import { AGGREGATE_TOPIC_PREFIX, EVENTS_CLEAN_TOPIC, EVENTS_DLQ_TOPIC, EVENTS_LATE_TOPIC, EVENTS_RAW_TOPIC } from '@pipeline/schemas';
 
 const DAY_MS = 24 * 3_600_000;
@@ -49,7 +50,7 @@ export const configSchema = z
     MAX_BATCH_RECORDS: envInt(5_000, 1, 1_000_000).describe('Most input records per transaction; a larger fetch is processed in several transactions.'),
     CONSUMER_SESSION_TIMEOUT_MS: envInt(30_000, 6_000, 300_000).describe('Consumer group session timeout: how long a dead instance keeps its partitions.'),
     TRANSACTION_TIMEOUT_MS: envInt(60_000, 1_000, 900_000).describe('Broker aborts a transaction left open this long (a crashed instance).'),
-    KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none').describe('Compression of produced record batches.'),
+    KAFKA_COMPRESSION: z.enum(KAFKA_COMPRESSIONS).default('none').describe('Compression of produced record batches.'),
     UA_CACHE_SIZE: envInt(10_000, 0).describe('Parsed user agents kept (LRU); parsing is the costliest enrichment.'),
   })
   .superRefine((config, ctx) => {

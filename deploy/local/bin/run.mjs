@@ -4,16 +4,22 @@
 // to the TypeScript CLI. npm keeps its download cache in ~/.npm, outside the repository.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const lockFile = join(root, 'package-lock.json');
+const patchesDir = join(root, 'patches');
 const stampFile = join(root, 'node_modules', '.pipeline-lock-hash');
 
+/** The lock file and the dependency patches (applied by patch-package on install): either changing reinstalls. */
 function lockHash() {
-  return createHash('sha256').update(readFileSync(lockFile)).digest('hex');
+  const hash = createHash('sha256').update(readFileSync(lockFile));
+  if (existsSync(patchesDir)) {
+    for (const name of readdirSync(patchesDir).sort()) hash.update(name).update(readFileSync(join(patchesDir, name)));
+  }
+  return hash.digest('hex');
 }
 
 function ensureDependencies() {

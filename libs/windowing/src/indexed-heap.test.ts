@@ -24,7 +24,15 @@ describe('createIndexedMinHeap', () => {
           expect(heap.peekPriority()).toBe(min);
           const top = heap.peekKey();
           if (model.size > 0) expect(top === undefined ? undefined : model.get(top)).toBe(min);
+          for (let key = 0; key <= 20; key++) expect(heap.priorityOf(key)).toBe(model.get(key));
         }
+        // Draining by deleting the top yields the priorities in order.
+        const drained: number[] = [];
+        for (let key = heap.peekKey(); key !== undefined; key = heap.peekKey()) {
+          drained.push(heap.peekPriority());
+          heap.delete(key);
+        }
+        expect(drained).toEqual([...model.values()].sort((a, b) => a - b));
       }),
     );
   });

@@ -18,12 +18,14 @@ export interface IndexedMinHeap<K> {
 interface HeapNode<K> {
   readonly key: K;
   priority: number;
+  /** Where the node sits in the array; kept on the node so a move is a field write, not a map update. */
+  index: number;
 }
 
 /** Creates an empty heap; never throws. */
 export function createIndexedMinHeap<K>(): IndexedMinHeap<K> {
   const nodes: HeapNode<K>[] = [];
-  const positions = new Map<K, number>();
+  const byKey = new Map<K, HeapNode<K>>();
 
   function nodeAt(i: number): HeapNode<K> {
     const node = nodes[i];
@@ -33,11 +35,11 @@ export function createIndexedMinHeap<K>(): IndexedMinHeap<K> {
 
   function place(node: HeapNode<K>, i: number): void {
     nodes[i] = node;
-    positions.set(node.key, i);
+    node.index = i;
   }
 
-  function up(i: number): void {
-    const node = nodeAt(i);
+  function up(node: HeapNode<K>): void {
+    let i = node.index;
     while (i > 0) {
       const parentIndex = (i - 1) >> 1;
       const parent = nodeAt(parentIndex);
@@ -48,8 +50,8 @@ export function createIndexedMinHeap<K>(): IndexedMinHeap<K> {
     place(node, i);
   }
 
-  function down(i: number): void {
-    const node = nodeAt(i);
+  function down(node: HeapNode<K>): void {
+    let i = node.index;
     const n = nodes.length;
     for (;;) {
       const left = 2 * i + 1;
@@ -69,32 +71,30 @@ export function createIndexedMinHeap<K>(): IndexedMinHeap<K> {
       return nodes.length;
     },
     set(key, priority) {
-      const at = positions.get(key);
-      if (at === undefined) {
-        place({ key, priority }, nodes.length);
-        up(nodes.length - 1);
+      const node = byKey.get(key);
+      if (node === undefined) {
+        const added: HeapNode<K> = { key, priority, index: nodes.length };
+        byKey.set(key, added);
+        nodes.push(added);
+        up(added);
         return;
       }
-      const node = nodeAt(at);
       const old = node.priority;
       node.priority = priority;
-      if (priority < old) up(at);
-      else if (priority > old) down(at);
+      if (priority < old) up(node);
+      else if (priority > old) down(node);
     },
     delete(key) {
-      const at = positions.get(key);
-      if (at === undefined) return;
-      positions.delete(key);
+      const node = byKey.get(key);
+      if (node === undefined) return;
+      byKey.delete(key);
       const last = nodes.pop();
-      if (last === undefined || at === nodes.length) return;
-      place(last, at);
-      up(at);
-      down(positions.get(last.key) ?? at);
+      if (last === undefined || last === node) return;
+      place(last, node.index);
+      up(last);
+      down(last);
     },
-    priorityOf(key) {
-      const at = positions.get(key);
-      return at === undefined ? undefined : nodeAt(at).priority;
-    },
+    priorityOf: (key) => byKey.get(key)?.priority,
     peekKey: () => nodes[0]?.key,
     peekPriority: () => nodes[0]?.priority ?? Infinity,
   };

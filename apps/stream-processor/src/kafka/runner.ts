@@ -1,4 +1,5 @@
-import { CompressionTypes, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Murmur2Partitioner, compressionType } from '@pipeline/kafka';
 import { sleep, type Component, type Logger, type Readiness } from '@pipeline/runtime';
 import type { AggregatesConfig } from '../aggregates/aggregates-config';
 import type { ProcessorConfig } from '../config';
@@ -10,11 +11,16 @@ import type { Outbox } from '../tasks/outbox';
 import type { InputRecord } from '../tasks/records';
 import { SourceTask, type BatchStats } from '../tasks/source-task';
 import { readChangelogPartition } from './changelog-reader';
-import { Murmur2Partitioner } from '@pipeline/kafka';
 import type { ProcessorTopics } from './topics';
 
 /** Largest group of records sent in one produce request (below the broker's default message.max.bytes per partition batch). */
 const MAX_REQUEST_BYTES = 900 * 1024;
+/**
+ * Most records in one produce request. kafkajs groups a request's records by partition copying the
+ * partition's list for every record (quadratic in records per partition), and the outputs are
+ * co-partitioned with the input, so a request's clean records all go to one partition.
+ */
+const MAX_REQUEST_RECORDS = 256;
 const RESTORE_TIMEOUT_MS = 120_000;
 /**
  * Producer retries start short: right after a commit the coordinator is still writing the
@@ -70,7 +76,7 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
   const now = deps.now ?? Date.now;
   const groupId = config.APPLICATION_ID;
   const exactlyOnce = config.PROCESSING_GUARANTEE === 'exactly_once';
-  const compression = config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const compression = compressionType(config.KAFKA_COMPRESSION);
   const tasks = new Map<string, TaskHandle>();
   let generation = 0;
   let assignment = new Map<string, number[]>();
@@ -218,7 +224,7 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
   }
 
   async function commit(handle: TaskHandle, outbox: Outbox, nextOffset: number): Promise<void> {
-    const chunks = outbox.chunks(MAX_REQUEST_BYTES);
+    const chunks = outbox.chunks(MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS);
     const offsets = [{ topic: handle.topic, partitions: [{ partition: handle.partition, offset: String(nextOffset) }] }];
     if (handle.producer !== undefined) {
       const tx = await handle.producer.transaction();

@@ -40,25 +40,29 @@ export class Outbox {
 
   /**
    * The records as kafkajs `topicMessages`, cut into groups of at most `maxBytes` so no produce
-   * request carries a record batch the broker refuses (message.max.bytes). Order is kept across groups.
+   * request carries a record batch the broker refuses (message.max.bytes), and of at most
+   * `maxRecords` records. Order is kept across groups.
    */
-  chunks(maxBytes: number): { topic: string; messages: Message[] }[][] {
+  chunks(maxBytes: number, maxRecords = Infinity): { topic: string; messages: Message[] }[][] {
     const groups: { topic: string; messages: Message[] }[][] = [];
     let group: { topic: string; messages: Message[] }[] = [];
     let groupBytes = 0;
+    let groupRecords = 0;
     for (const [topic, messages] of this.topics) {
       let current: Message[] = [];
       for (const message of messages) {
         const size = sizeOf(message.value) + sizeOf(message.key) + 64;
-        if (groupBytes + size > maxBytes && groupBytes > 0) {
+        if ((groupBytes + size > maxBytes || groupRecords >= maxRecords) && groupRecords > 0) {
           if (current.length > 0) group.push({ topic, messages: current });
           groups.push(group);
           group = [];
           current = [];
           groupBytes = 0;
+          groupRecords = 0;
         }
         current.push(message);
         groupBytes += size;
+        groupRecords++;
       }
       if (current.length > 0) group.push({ topic, messages: current });
     }
