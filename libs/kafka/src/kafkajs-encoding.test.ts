@@ -79,7 +79,7 @@ describe('kafkajs produce encoding (patched)', () => {
   });
 
   it('writes record batches kafkajs decodes back, records and headers intact', async () => {
-    const inputs = Array.from({ length: 300 }, (_, i) => ({
+    const inputs = Array.from({ length: 300 }, (_, i): { key: string | null; value: Buffer; headers: Record<string, string | string[]> } => ({
       key: i % 7 === 0 ? null : `user-${i % 13}`,
       value: Buffer.from(JSON.stringify({ event_id: `e-${i}`, n: i })),
       headers: i % 2 === 0 ? { reason: 'schema_mismatch', attempts: ['1', '2'] } : {},
