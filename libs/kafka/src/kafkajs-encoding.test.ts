@@ -9,6 +9,7 @@ type RecordEncoder = { buffer: Buffer; size(): number };
 type RecordArgs = { offsetDelta?: number; timestampDelta?: number; key?: Buffer | string | null; value?: Buffer | string | null; headers?: Record<string, string | Buffer | Array<string | Buffer>> };
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as ((args: RecordArgs) => RecordEncoder) & { generic: (args: RecordArgs) => RecordEncoder };
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C') as ((buffer: Buffer) => number) & { bytewise: (buffer: Buffer) => number };
+const batchCrc = require('kafkajs/src/protocol/recordBatch/crc32C') as ((buffer: Buffer) => number) & { native: boolean; javascript: (buffer: Buffer) => number };
 const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition') as (args: {
   topic: string;
   partitionMetadata: unknown[];
@@ -60,6 +61,18 @@ describe('kafkajs produce encoding (patched)', () => {
       fc.property(fc.uint8Array({ maxLength: 5_000 }), (bytes) => {
         const buffer = Buffer.from(bytes);
         expect(crc32C(buffer)).toBe(crc32C.bytewise(buffer));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('checksums batches natively where @node-rs/crc32 has a binary, with the same values', () => {
+    if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) expect(batchCrc.native).toBe(true);
+    expect(batchCrc(Buffer.from('123456789'))).toBe(0xe3069283);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5_000 }), (bytes) => {
+        const buffer = Buffer.from(bytes);
+        expect(batchCrc(buffer)).toBe(batchCrc.javascript(buffer));
       }),
       { numRuns: 300 },
     );

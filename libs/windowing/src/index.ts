@@ -21,7 +21,7 @@ export type { DurationInput } from './duration';
 export { createWindowEngine } from './engine';
 export type { EngineOptions, WindowEngine } from './engine';
 export { createPartialMerger } from './partials';
-export type { PartialMerger } from './partials';
+export type { PartialMerger, PartialSum } from './partials';
 export { hyperLogLogStandardError } from './hyperloglog';
 export { WindowingError } from './types';
 export type {

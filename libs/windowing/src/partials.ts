@@ -5,6 +5,7 @@ import {
   accumulatorValues,
   compileMeasures,
   mergeAccumulators,
+  type Accumulator,
   type CompiledMeasure,
   type GroupValue,
 } from './measures';
@@ -22,6 +23,21 @@ export interface PartialMerger {
   merge(aggregate: string, a: WindowState, b: WindowState): WindowState;
   /** The result a single engine would have emitted for this window and state; throws like merge. */
   result(aggregate: string, window: WindowBounds, state: WindowState): WindowResult;
+  /**
+   * A running sum starting at `state`, kept decoded: folding in a partial decodes only that partial,
+   * where `merge` decodes and re-encodes the whole sum each time. Throws like merge.
+   */
+  open(aggregate: string, state: WindowState): PartialSum;
+}
+
+/** The running sum of one aggregate, window and group's partials. */
+export interface PartialSum {
+  /** Folds another partial in; throws WindowingError `invalid_snapshot` when it does not fit the aggregate. */
+  add(state: WindowState): void;
+  /** The sum as a state, equal to what `merge` over the same partials returns. */
+  state(): WindowState;
+  /** Equal to `result` of that state. */
+  result(window: WindowBounds): WindowResult;
 }
 
 /** Builds a merger for the aggregates of `config`; throws WindowingError `invalid_config` for a bad config. */
@@ -46,17 +62,8 @@ export function createPartialMerger(config: WindowingConfig): PartialMerger {
     }
   }
 
-  return {
-    merge(aggregate, a, b) {
-      const { measures } = lookup(aggregate);
-      const into = load(aggregate, measures, a);
-      mergeAccumulators(measures, into, load(aggregate, measures, b));
-      return accumulatorToJson(into);
-    },
-    result(aggregate, window, state) {
-      const { measures, groupBy } = lookup(aggregate);
-      const acc = load(aggregate, measures, state);
-      const group: Record<string, GroupValue> = {};
+  function resultOf(aggregate: string, groupBy: readonly string[], measures: CompiledMeasure[], window: WindowBounds, acc: Accumulator): WindowResult {
+    const group: Record<string, GroupValue> = {};
       groupBy.forEach((path, i) => {
         group[path] = acc.group[i] ?? null;
       });
@@ -69,6 +76,27 @@ export function createPartialMerger(config: WindowingConfig): PartialMerger {
         eventCount: acc.count,
         measures: values,
         estimated,
+      };
+  }
+
+  return {
+    merge(aggregate, a, b) {
+      const { measures } = lookup(aggregate);
+      const into = load(aggregate, measures, a);
+      mergeAccumulators(measures, into, load(aggregate, measures, b));
+      return accumulatorToJson(into);
+    },
+    result(aggregate, window, state) {
+      const { measures, groupBy } = lookup(aggregate);
+      return resultOf(aggregate, groupBy, measures, window, load(aggregate, measures, state));
+    },
+    open(aggregate, state) {
+      const { measures, groupBy } = lookup(aggregate);
+      const acc = load(aggregate, measures, state);
+      return {
+        add: (partial) => mergeAccumulators(measures, acc, load(aggregate, measures, partial)),
+        state: () => accumulatorToJson(acc),
+        result: (window) => resultOf(aggregate, groupBy, measures, window, acc),
       };
     },
   };

@@ -1,5 +1,5 @@
 import { aggregateRecordKey, encodeUnframedValue } from '@pipeline/schemas';
-import { createPartialMerger, type PartialMerger, type WindowingConfig, type WindowState } from '@pipeline/windowing';
+import { createPartialMerger, type PartialMerger, type PartialSum, type WindowingConfig, type WindowState } from '@pipeline/windowing';
 import { Outbox } from './outbox';
 import { toAggregateRecord, type InputRecord, type MergeInput } from './records';
 
@@ -8,13 +8,26 @@ const ENTRY_PREFIX = 'k:';
 const SOURCE_PREFIX = 's:';
 const META_KEY = 'meta';
 
-/** One window being merged: the sum of the partials received so far. */
-interface Entry {
+/** One window being merged, as the changelog holds it: the sum of the partials received so far. */
+interface StoredEntry {
   aggregate: string;
   startMs: number;
   endMs: number;
   state: WindowState;
   /** Record time when the final result went out; null while waiting for sources. */
+  emittedAt: number | null;
+}
+
+/**
+ * An entry in memory. The sum is decoded when a second partial or the result needs it, and kept
+ * decoded from then on; `state` is the encoded form while it has not been.
+ */
+interface Entry {
+  aggregate: string;
+  startMs: number;
+  endMs: number;
+  state: WindowState | null;
+  sum: PartialSum | null;
   emittedAt: number | null;
 }
 
@@ -95,7 +108,7 @@ export class MergeTask {
       else if (key.startsWith(ENTRY_PREFIX)) {
         const k = key.slice(ENTRY_PREFIX.length);
         if (json === null) this.entries.delete(k);
-        else this.entries.set(k, json as Entry);
+        else this.entries.set(k, { ...(json as StoredEntry), sum: null });
       } else if (key.startsWith(SOURCE_PREFIX)) {
         const s = Number(key.slice(SOURCE_PREFIX.length));
         if (json === null) this.sources.delete(s);
@@ -138,9 +151,9 @@ export class MergeTask {
           bump(stats.expired, message.a);
           continue;
         }
-        this.entries.set(key, { aggregate: message.a, startMs: message.s, endMs: message.e, state: message.st, emittedAt: null });
+        this.entries.set(key, { aggregate: message.a, startMs: message.s, endMs: message.e, state: message.st, sum: null, emittedAt: null });
       } else {
-        existing.state = this.merger.merge(message.a, existing.state, message.st);
+        this.sumOf(existing).add(message.st);
         if (existing.emittedAt !== null) {
           this.emitEntry(outbox, existing);
           bump(stats.updated, message.a);
@@ -170,7 +183,7 @@ export class MergeTask {
     const changelog = this.opts.changelog;
     for (const key of dirtyEntries) {
       const entry = this.entries.get(key);
-      outbox.add(changelog, { key: ENTRY_PREFIX + key, value: entry === undefined ? null : JSON.stringify(entry), partition: this.partition });
+      outbox.add(changelog, { key: ENTRY_PREFIX + key, value: entry === undefined ? null : JSON.stringify(this.stored(entry)), partition: this.partition });
     }
     for (const s of dirtySources) outbox.add(changelog, { key: SOURCE_PREFIX + s, value: JSON.stringify(this.sources.get(s)), partition: this.partition });
     if (metaDirty) outbox.add(changelog, { key: META_KEY, value: JSON.stringify(this.meta), partition: this.partition });
@@ -191,8 +204,24 @@ export class MergeTask {
     return this.meta.sources > 0;
   }
 
+  private sumOf(entry: Entry): PartialSum {
+    if (entry.sum === null) {
+      entry.sum = this.merger.open(entry.aggregate, entry.state as WindowState);
+      entry.state = null;
+    }
+    return entry.sum;
+  }
+
+  private stored(entry: Entry): StoredEntry {
+    const state = entry.sum === null ? (entry.state as WindowState) : entry.sum.state();
+    return { aggregate: entry.aggregate, startMs: entry.startMs, endMs: entry.endMs, state, emittedAt: entry.emittedAt };
+  }
+
   private emitEntry(outbox: Outbox, entry: Entry): void {
-    const record = toAggregateRecord(this.merger.result(entry.aggregate, { startMs: entry.startMs, endMs: entry.endMs }, entry.state));
+    const window = { startMs: entry.startMs, endMs: entry.endMs };
+    // A window with a single partial (a session, or a group seen by one input partition) is not decoded to stay.
+    const result = entry.sum === null ? this.merger.result(entry.aggregate, window, entry.state as WindowState) : entry.sum.result(window);
+    const record = toAggregateRecord(result);
     const recordKey = aggregateRecordKey(record);
     outbox.add(this.opts.aggregateTopic(entry.aggregate), { key: recordKey, value: encodeUnframedValue(record) });
   }
