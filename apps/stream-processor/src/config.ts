@@ -38,7 +38,9 @@ export const configSchema = z
       .default('exactly_once')
       .describe('exactly_once: outputs, state and offsets in one Kafka transaction per batch; at_least_once: produce, then commit offsets.'),
     DEDUP_TTL_MS: envInt(3_600_000, 1_000).describe('How long an event_id is remembered to drop duplicates (by Kafka record time).'),
-    DEDUP_MAX_ENTRIES: envInt(1_000_000, 1_000).describe('Most event_ids remembered per input partition; the oldest are forgotten first beyond it.'),
+    DEDUP_MAX_ENTRIES: envInt(2_000_000, 1_000).describe(
+      'Most event_ids remembered by the process across all its input partitions (about 110 bytes of heap each); beyond it a partition forgets its oldest first, before their TTL.',
+    ),
     SNAPSHOT_INTERVAL_MS: envInt(30_000, 100).describe('How often each partition writes its window state to the changelog; a restore replays at most this much input.'),
     PROGRESS_INTERVAL_MS: envInt(1_000, 10).describe('How often each partition tells the merge stage its watermark.'),
     MERGE_RETENTION_MS: envInt(3_600_000, 1_000).describe('How long the merge stage keeps an emitted window to fold in a late partial result (by record time).'),
@@ -46,7 +48,7 @@ export const configSchema = z
     TOPIC_RETENTION_MS: envInt(7 * DAY_MS, 60_000).describe('retention.ms of the output and repartition topics the processor creates.'),
     DLQ_RETENTION_MS: envInt(14 * DAY_MS, 60_000).describe('retention.ms of the DLQ topic when the processor creates it.'),
     PARTITIONS_CONSUMED_CONCURRENTLY: envInt(4, 1, 64).describe('Partitions processed at once (each has its own transactional producer).'),
-    MAX_BYTES_PER_PARTITION: envInt(1024 * 1024, 1024).describe('Largest fetch per partition (compressed bytes).'),
+    MAX_BYTES_PER_PARTITION: envInt(256 * 1024, 1024).describe('Largest fetch per partition (compressed bytes; about 15x that once decoded for zstd or gzip JSON).'),
     MAX_BATCH_RECORDS: envInt(5_000, 1, 1_000_000).describe('Most input records per transaction; a larger fetch is processed in several transactions.'),
     CONSUMER_SESSION_TIMEOUT_MS: envInt(30_000, 6_000, 300_000).describe('Consumer group session timeout: how long a dead instance keeps its partitions.'),
     TRANSACTION_TIMEOUT_MS: envInt(60_000, 1_000, 900_000).describe('Broker aborts a transaction left open this long (a crashed instance).'),

@@ -10,6 +10,7 @@ import { MergeTask, type MergeStats } from '../tasks/merge-task';
 import type { Outbox } from '../tasks/outbox';
 import type { InputRecord } from '../tasks/records';
 import { SourceTask, type BatchStats } from '../tasks/source-task';
+import { createDedupBudget } from '../state/dedup-store';
 import { readChangelogPartition } from './changelog-reader';
 import type { ProcessorTopics } from './topics';
 
@@ -84,6 +85,7 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
   let sharedProducer: Producer | undefined;
   let assignedCount = 0;
   const failures = new Map<string, number>();
+  const dedupBudget = createDedupBudget(config.DEDUP_MAX_ENTRIES);
   deps.readiness.register('consumer');
 
   function transactionalProducer(topic: string, partition: number): Producer {
@@ -101,6 +103,7 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
   async function closeHandle(handle: TaskHandle): Promise<void> {
     tasks.delete(`${handle.topic}:${handle.partition}`);
     await handle.busy?.catch(() => undefined);
+    if (handle.task instanceof SourceTask) handle.task.close();
     await handle.producer?.disconnect().catch(() => undefined);
     metrics.lag.remove({ topic: handle.topic, partition: String(handle.partition) });
     if (handle.kind === 'source') {
@@ -137,7 +140,7 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
       userAgents: deps.userAgents,
       topics: { raw: topics.raw, clean: topics.clean, dlq: topics.dlq, late: topics.late, aggregate: topics.aggregate, changelog: topics.sourceChangelog, repartition: topics.repartition },
       dedupTtlMs: config.DEDUP_TTL_MS,
-      dedupMaxEntries: config.DEDUP_MAX_ENTRIES,
+      dedupBudget,
       snapshotIntervalMs: config.SNAPSHOT_INTERVAL_MS,
       progressIntervalMs: config.PROGRESS_INTERVAL_MS,
       sourcePartitions,

@@ -33,6 +33,21 @@ interface Segment {
 
 export const DEDUP_KEY_PREFIX = 'd:';
 
+/**
+ * The event_ids all dedup stores of a process may hold together (DEDUP_MAX_ENTRIES), so the memory
+ * they take is bounded whatever the number of partitions assigned (each id costs about 110 bytes of
+ * heap for a UUID). A store that adds ids past it forgets its own oldest segments first.
+ */
+export interface DedupBudget {
+  readonly maxEntries: number;
+  /** Ids held by every store of the budget. */
+  used: number;
+}
+
+export function createDedupBudget(maxEntries: number): DedupBudget {
+  return { maxEntries, used: 0 };
+}
+
 export interface DedupStore {
   /** True when `eventId` was accepted before (in a committed or the current batch). */
   has(eventId: string): boolean;
@@ -45,11 +60,14 @@ export interface DedupStore {
   /** Applies a changelog record read back during a restore (later records win). */
   restore(key: string, value: DedupSegmentJson | null): void;
   readonly size: number;
-  /** Ids forgotten early because of maxEntries, since the store was created. */
+  /** Ids forgotten early because of the budget, since the store was created. */
   readonly evicted: number;
+  /** Forgets everything and gives its share of the budget back (the partition was revoked or is restored anew). */
+  release(): void;
 }
 
-export function createDedupStore(opts: { ttlMs: number; maxEntries: number }): DedupStore {
+export function createDedupStore(opts: { ttlMs: number; budget: DedupBudget }): DedupStore {
+  const { budget } = opts;
   const ids = new Map<string, number>();
   const segments = new Map<string, Segment>();
   let current: Segment | undefined;
@@ -59,7 +77,10 @@ export function createDedupStore(opts: { ttlMs: number; maxEntries: number }): D
   function drop(segment: Segment): void {
     segment.ids.forEach((id, i) => {
       // An id may have expired and been accepted again later; only forget this segment's claim.
-      if (ids.get(id) === segment.first + (segment.offsets[i] as number)) ids.delete(id);
+      if (ids.get(id) === segment.first + (segment.offsets[i] as number)) {
+        ids.delete(id);
+        budget.used--;
+      }
     });
     segments.delete(segment.key);
   }
@@ -69,6 +90,7 @@ export function createDedupStore(opts: { ttlMs: number; maxEntries: number }): D
     segment.ids.forEach((id, i) => {
       const offset = segment.first + (segment.offsets[i] as number);
       const known = ids.get(id);
+      if (known === undefined) budget.used++;
       if (known === undefined || offset > known) ids.set(id, offset);
     });
     return segment;
@@ -83,14 +105,16 @@ export function createDedupStore(opts: { ttlMs: number; maxEntries: number }): D
       if (timestampMs > current.maxTs) current.maxTs = timestampMs;
       current.ids.push(eventId);
       current.offsets.push(offset - current.first);
+      const before = ids.size;
       ids.set(eventId, offset);
+      budget.used += ids.size - before;
     },
     commitBatch() {
       const changes: DedupChange[] = [];
       // Segments are in insertion (= offset) order, so the oldest expire first.
       for (const segment of segments.values()) {
         const expired = segment.maxTs + opts.ttlMs < clock;
-        const overfull = ids.size > opts.maxEntries;
+        const overfull = budget.used > budget.maxEntries;
         if (!expired && !overfull) break;
         if (!expired) evicted += segment.ids.length;
         drop(segment);
@@ -116,6 +140,12 @@ export function createDedupStore(opts: { ttlMs: number; maxEntries: number }): D
     },
     get evicted() {
       return evicted;
+    },
+    release() {
+      budget.used -= ids.size;
+      ids.clear();
+      segments.clear();
+      current = undefined;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Message } from 'kafkajs';
 import { DLQ_HEADERS, LATE_HEADERS, decodeValue, parseDlqHeaders, type AggregateRecord, type CleanEvent } from '@pipeline/schemas';
 import { parseAggregatesConfig, type AggregatesConfig } from '../aggregates/aggregates-config';
+import { createDedupBudget } from '../state/dedup-store';
 import { createUserAgentParser } from '../steps/user-agent';
 import { BASE_MS, fakeRegistry, records, testValidator } from './fixtures.test-util';
 import type { InputRecord, PartialMessage, ProgressMessage } from './records';
@@ -43,7 +44,7 @@ function setup(overrides: Partial<SourceTaskOptions> = {}) {
     userAgents: createUserAgentParser(100),
     topics: TOPICS,
     dedupTtlMs: 3_600_000,
-    dedupMaxEntries: 10_000,
+    dedupBudget: createDedupBudget(10_000),
     snapshotIntervalMs: 3_600_000,
     progressIntervalMs: 0,
     sourcePartitions: 2,

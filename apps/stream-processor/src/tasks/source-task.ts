@@ -14,7 +14,7 @@ import {
 } from '@pipeline/schemas';
 import { createWindowEngine, type EngineOutput, type EngineSnapshot, type WindowEngine, type WindowResult } from '@pipeline/windowing';
 import type { AggregatesConfig } from '../aggregates/aggregates-config';
-import { createDedupStore, DEDUP_KEY_PREFIX, type DedupSegmentJson, type DedupStore } from '../state/dedup-store';
+import { createDedupStore, DEDUP_KEY_PREFIX, type DedupBudget, type DedupSegmentJson, type DedupStore } from '../state/dedup-store';
 import { createSnapshotReader, encodeSnapshot, isSnapshotKey } from '../state/snapshot-codec';
 import { encodeCleanValue } from '../steps/clean-value';
 import type { ParsedUserAgent } from '../steps/user-agent';
@@ -46,7 +46,8 @@ export interface SourceTaskOptions {
   userAgents: { parse(ua: unknown): ParsedUserAgent };
   topics: SourceTopics;
   dedupTtlMs: number;
-  dedupMaxEntries: number;
+  /** Shared by every source task of the process (DEDUP_MAX_ENTRIES). */
+  dedupBudget: DedupBudget;
   snapshotIntervalMs: number;
   progressIntervalMs: number;
   /** Partitions of the input topic and of the repartition topic (for watermark broadcasts). */
@@ -114,7 +115,7 @@ export class SourceTask {
   constructor(opts: SourceTaskOptions) {
     this.opts = opts;
     this.partition = opts.partition;
-    this.dedup = createDedupStore({ ttlMs: opts.dedupTtlMs, maxEntries: opts.dedupMaxEntries });
+    this.dedup = createDedupStore({ ttlMs: opts.dedupTtlMs, budget: opts.dedupBudget });
     this.engine = this.newEngine(undefined);
   }
 
@@ -127,7 +128,8 @@ export class SourceTask {
    * snapshot covers (replay from there) and the recorded position; both undefined for a new partition.
    */
   restore(records: Iterable<{ key: string; value: Buffer | null }>): { snapshotNext: number | undefined; position: number | undefined } {
-    this.dedup = createDedupStore({ ttlMs: this.opts.dedupTtlMs, maxEntries: this.opts.dedupMaxEntries });
+    this.dedup.release();
+    this.dedup = createDedupStore({ ttlMs: this.opts.dedupTtlMs, budget: this.opts.dedupBudget });
     const snapshots = createSnapshotReader();
     let position: number | undefined;
     for (const { key, value } of records) {
@@ -316,6 +318,11 @@ export class SourceTask {
     const partial: PartialMessage = { t: 'p', a: result.aggregate, s: result.windowStartMs, e: result.windowEndMs, st: result.state, src: this.partition };
     outbox.add(repartition, { key: recordKey, value: JSON.stringify(partial) });
     bump(stats.partial, result.aggregate);
+  }
+
+  /** Drops the state of a partition this process no longer owns, returning its share of the dedup budget. */
+  close(): void {
+    this.dedup.release();
   }
 
   /** Sizes for the state metrics. */
