@@ -5,7 +5,8 @@
  *  1. kafka-producer-perf-test: the collector's record values, acks=all, idempotence on, the collector's
  *     compression (the broker's ceiling for the same records).
  *  2. A bare kafkajs produce loop: idempotent, acks=all, the collector's compression and value sizes.
- *  3. The collector's sustained acknowledged events/s: the load generator, batches of 50, closed loop.
+ *  3. The collector's sustained acknowledged events/s: the load generator, batches of 50, closed loop
+ *     with its default requests in flight (64).
  *  4. p50/p99 at half that rate, against the p99 of bare kafkajs sends of the same batches at the same rate.
  *  5. RSS of the collector through a 10x push-notification burst (30 s).
  *  6. A broker restart in the middle of a load run: acknowledged events missing from Kafka afterwards.
@@ -23,7 +24,7 @@ import { readConfig as readProducerConfig } from '../../apps/producer/src/config
 import { hashWriteKey } from '../../apps/producer/src/http/auth';
 import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { registerLoadgenSchemas } from '../../apps/producer/src/loadgen/register-schemas';
-import { runLoad, summarizeLatency, type LoadOptions, type LoadResult } from '../../apps/producer/src/loadgen/runner';
+import { DEFAULT_CONCURRENCY, runLoad, summarizeLatency, type LoadOptions, type LoadResult } from '../../apps/producer/src/loadgen/runner';
 import { ROOT, collectIds, createTopic, deleteSubjects, deleteTopics, producerPerfTest, quietKafka, stack } from '../lib/kafka';
 import { writeResult } from '../lib/results';
 
@@ -102,7 +103,7 @@ async function bareSendLatency(kafka: Kafka, topic: string, eventsPerSec: number
 
 async function load(url: string, opts: Partial<LoadOptions> & Pick<LoadOptions, 'ratePerSec' | 'durationSec'>, label: string): Promise<LoadResult> {
   log(`${label}: ${opts.ratePerSec > 0 ? `${opts.ratePerSec} events/s` : 'as fast as acknowledged'} for ${opts.durationSec} s`);
-  const result = await runLoad({ url, writeKey: WRITE_KEY, batch: BATCH, concurrency: 32, runId: `bench-${label}-${Date.now().toString(36)}`, graceSec: 120, ...opts });
+  const result = await runLoad({ url, writeKey: WRITE_KEY, batch: BATCH, concurrency: DEFAULT_CONCURRENCY, runId: `bench-${label}-${Date.now().toString(36)}`, graceSec: 120, ...opts });
   log(`${label}: acked ${result.ackedEvents} (${result.ackedPerSec}/s), p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, failed ${result.failedEvents}`);
   return result;
 }

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LOCAL_STACK, LOCAL_URLS } from '@pipeline/config';
 import { registerLoadgenSchemas } from '../loadgen/register-schemas';
-import { runLoad, type LoadProgress } from '../loadgen/runner';
+import { DEFAULT_CONCURRENCY, runLoad, type LoadProgress } from '../loadgen/runner';
 
 const USAGE = `usage: npm run loadgen -- [options]
   --rate N            events per second (0 = as fast as the collector answers)   [1000]
@@ -19,7 +19,7 @@ const USAGE = `usage: npm run loadgen -- [options]
   --burst-at S        when the burst starts                                      [duration/3]
   --burst-seconds S   burst length                                               [30]
   --burst-factor N    burst multiplier                                           [10]
-  --concurrency N     requests in flight at most                                 [64]
+  --concurrency N     requests in flight at most                                 [${DEFAULT_CONCURRENCY}]
   --url URL           collector base URL                                         [http://127.0.0.1:${LOCAL_STACK.apps.producer}]
   --write-key KEY     write key                                                  [local-dev-write-key]
   --registry URL      schema registry, to register the mix's schemas             [${LOCAL_URLS.registry}]
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
       'burst-at': { type: 'string' },
       'burst-seconds': { type: 'string', default: '30' },
       'burst-factor': { type: 'string', default: '10' },
-      concurrency: { type: 'string', default: '64' },
+      concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) },
       url: { type: 'string', default: `http://127.0.0.1:${LOCAL_STACK.apps.producer}` },
       'write-key': { type: 'string', default: 'local-dev-write-key' },
       registry: { type: 'string', default: LOCAL_URLS.registry },

@@ -4,4 +4,4 @@
  */
 export { createEventMix, LOADGEN_SCHEMAS, type MixedEvent } from './event-mix';
 export { registerLoadgenSchemas } from './register-schemas';
-export { runLoad, summarizeLatency, type BurstOptions, type LoadAck, type LoadOptions, type LoadProgress, type LoadResult } from './runner';
+export { DEFAULT_CONCURRENCY, runLoad, summarizeLatency, type BurstOptions, type LoadAck, type LoadOptions, type LoadProgress, type LoadResult } from './runner';

@@ -9,6 +9,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { createEventMix, type MixedEvent } from './event-mix';
 
+/** Requests in flight at most, unless told otherwise (the CLI's --concurrency). */
+export const DEFAULT_CONCURRENCY = 64;
+
 export interface BurstOptions {
   /** Seconds after the start. */
   atSec: number;
