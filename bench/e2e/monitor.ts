@@ -4,10 +4,7 @@
  * the compactor (their /metrics), the compactor's buffered rows and the RSS of every app; and
  * prints a progress line every few seconds.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { metricValue, PIPELINE_APPS, type Pipeline, type PipelineApp } from '@pipeline/testing';
+import { chartResources, metricValue, PIPELINE_APPS, type Pipeline, type PipelineApp } from '@pipeline/testing';
 import type { LoadProgress } from '../../apps/producer/src/loadgen/runner';
 import type { AckLedger } from './ledger';
 
@@ -30,21 +27,9 @@ export interface Sample {
   notReady: PipelineApp[];
 }
 
-const HELM_KEYS: Record<PipelineApp, string> = { producer: 'producer', 'stream-processor': 'streamProcessor', compactor: 'compactor', 'query-api': 'queryApi' };
-
 /** Each app's memory limit (MB) from the Helm chart's values.yaml, the documented cap of a pod. */
-export function memoryCapsMb(root: string): Record<PipelineApp, number> {
-  const values = parse(readFileSync(join(root, 'deploy/helm/event-pipeline/values.yaml'), 'utf8')) as { apps: Record<string, { resources?: { limits?: { memory?: string } } }> };
-  const out = {} as Record<PipelineApp, number>;
-  for (const app of PIPELINE_APPS) {
-    const limit = values.apps[HELM_KEYS[app]]?.resources?.limits?.memory;
-    const m = limit === undefined ? null : /^(\d+(?:\.\d+)?)(Mi|Gi|M|G)$/.exec(limit);
-    if (!m) throw new Error(`no memory limit for ${app} in values.yaml (apps.${HELM_KEYS[app]}.resources.limits.memory = ${String(limit)})`);
-    const n = Number(m[1]);
-    const unit = m[2] as string;
-    out[app] = unit === 'Gi' ? n * 1024 : unit === 'G' ? (n * 1e9) / 2 ** 20 : unit === 'M' ? (n * 1e6) / 2 ** 20 : n;
-  }
-  return out;
+export function memoryCapsMb(): Record<PipelineApp, number> {
+  return Object.fromEntries(PIPELINE_APPS.map((app) => [app, chartResources(app).memoryLimitMb])) as Record<PipelineApp, number>;
 }
 
 export function log(tag: string, message: string): void {

@@ -24,7 +24,7 @@ import { PIPELINE_APPS, stackSettings } from '@pipeline/testing';
 import { readConfig as readProducerConfig } from '../../apps/producer/src/config';
 import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { judgeStep, percentile, round, timeToRecover, timeToSettle, type StepVerdict } from '../../tools/report/src/stats';
-import { ROOT, createTopic, deleteTopics, producerPerfTest, quietKafka, type PerfTestResult } from '../lib/kafka';
+import { createTopic, deleteTopics, producerPerfTest, quietKafka, type PerfTestResult } from '../lib/kafka';
 import { machineInfo } from '../lib/machine';
 import { writeResult } from '../lib/results';
 import { CommitIndex, freshnessCells } from './lake';
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const runStarted = Date.now();
   const machine = machineInfo();
   const settings = stackSettings();
-  const caps = memoryCapsMb(ROOT);
+  const caps = memoryCapsMb();
   const compression = readProducerConfig(process.env).KAFKA_COMPRESSION;
   const notes: string[] = [];
   if (quick) notes.push('--quick run: shortened phases, not for comparison');

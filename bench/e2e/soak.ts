@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PIPELINE_APPS, type PipelineApp } from '@pipeline/testing';
 import { round, trend, type Trend } from '../../tools/report/src/stats';
-import { ROOT } from '../lib/kafka';
 import { machineInfo } from '../lib/machine';
 import { RESULTS_DIR, writeResult } from '../lib/results';
 import { CommitIndex, freshnessCells } from './lake';
@@ -68,7 +67,7 @@ async function main(): Promise<void> {
   const chosen = args.rate !== undefined ? { rate: Number(args.rate), from: '--rate' } : defaultRate();
   const rate = chosen.rate;
   const seconds = Math.round(minutes * 60);
-  const caps = memoryCapsMb(ROOT);
+  const caps = memoryCapsMb();
   const notes: string[] = [];
   // Freshness joins rows to the snapshot that added their file: keep every snapshot of the run.
   const retention = `${Math.max(60, Math.ceil(minutes) + 30)}m`;

@@ -38,7 +38,7 @@ export const configSchema = z
       .default('exactly_once')
       .describe('exactly_once: outputs, state and offsets in one Kafka transaction per batch; at_least_once: produce, then commit offsets.'),
     DEDUP_TTL_MS: envInt(3_600_000, 1_000).describe('How long an event_id is remembered to drop duplicates (by Kafka record time).'),
-    DEDUP_MAX_ENTRIES: envInt(2_000_000, 1_000).describe(
+    DEDUP_MAX_ENTRIES: envInt(1_000_000, 1_000).describe(
       'Most event_ids remembered by the process across all its input partitions (about 110 bytes of heap each); beyond it a partition forgets its oldest first, before their TTL.',
     ),
     SNAPSHOT_INTERVAL_MS: envInt(30_000, 100).describe('How often each partition writes its window state to the changelog; a restore replays at most this much input.'),

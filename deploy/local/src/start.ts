@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LOCAL_STACK, LOCAL_URLS } from '@pipeline/config';
+import { withChartHeapLimit } from '@pipeline/testing';
 import { REPO_ROOT } from './paths';
 import { nx } from './nx';
 import { StackError } from './progress';
@@ -134,7 +135,8 @@ export async function runPipeline(opts: StartOptions = { demo: false }): Promise
       const started = Date.now();
       const child = spawn(process.execPath, ['--enable-source-maps', main], {
         cwd: REPO_ROOT,
-        env: { ...process.env, NODE_ENV: process.env['NODE_ENV'] ?? 'development' },
+        // The heap limit the Helm chart gives the app's pod, so memory behaves as deployed.
+        env: { ...process.env, NODE_ENV: process.env['NODE_ENV'] ?? 'development', NODE_OPTIONS: withChartHeapLimit(app.name, process.env['NODE_OPTIONS']) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       forward(app.name, child.stdout);

@@ -6,6 +6,7 @@ export { waitFor, type WaitForOptions } from './wait-for';
 export { LOCAL_DEV_QUERY_TOKEN, LOCAL_DEV_WRITE_KEY, PIPELINE_APPS, Pipeline, pipelineNames, type PipelineApp, type PipelineNames, type PipelineOptions } from './pipeline';
 export { freePort, metricValue, NodeProcess, rssMb, runCommand, sampleRss, type ExitStatus, type NodeProcessOptions } from './processes';
 export { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium';
+export { chartResources, quantityMb, withChartHeapLimit, type ChartResources } from './chart-resources';
 export { fuzzParameters, fuzzSettings, gcOnSignalNodeOptions, looksLikeStackTrace, median, RssSampler, type FuzzSettings, type RssGrowth } from './fuzz';
 export { byteDamage, damageBytes, deepJsonText, gzipBomb, hostileHeaderValue, hostileJson, hostileMethod, hostileNumberText, hostilePath, hostileString, json, percentEncode, renderJson, type ByteDamage, type JsonNode } from './hostile';
 export { encodeRawRequest, parseRawResponse, rawHttp, type RawOutcome, type RawRequest, type RawResponse } from './raw-http';

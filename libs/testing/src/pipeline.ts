@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { createKafka } from '@pipeline/kafka';
 import { createTrino, queryAll } from '@pipeline/lake';
+import { withChartHeapLimit } from './chart-resources';
 import { uniqueName } from './names';
 import { freePort, NodeProcess, type ExitStatus } from './processes';
 import { stackSettings } from './stack';
@@ -183,6 +184,9 @@ export class Pipeline {
       ...this.opts.appEnv?.[app],
       HTTP_HOST: '127.0.0.1',
     };
+    // The heap limit of the app's pod in the Helm chart, so memory behaves as deployed.
+    const nodeOptions = withChartHeapLimit(app, env['NODE_OPTIONS']);
+    if (nodeOptions !== undefined) env['NODE_OPTIONS'] = nodeOptions;
     if (this.opts.localDevCredentials) {
       // The defaults must apply, whatever the test runner's own environment holds.
       const configured = app === 'producer' ? ['WRITE_KEYS'] : app === 'query-api' ? ['QUERY_API_TOKENS', 'QUERY_API_TOKENS_FILE'] : [];

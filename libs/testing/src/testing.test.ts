@@ -1,5 +1,7 @@
+import { chartResources, quantityMb, withChartHeapLimit } from './chart-resources';
 import { createCleanup } from './cleanup';
 import { uniqueName } from './names';
+import { PIPELINE_APPS } from './pipeline';
 import { runCommand, sampleRss } from './processes';
 import { waitFor } from './wait-for';
 
@@ -66,5 +68,28 @@ describe('sampleRss', () => {
     expect(samples).toBeGreaterThan(2);
     expect(maxMb).toBeGreaterThan(10);
     expect(maxMb).toBeLessThan(process.memoryUsage().rss / 1024 / 1024 + 50);
+  });
+});
+
+describe('chart resources', () => {
+  it('reads each app memory limit and heap limit from the Helm values, the heap below the limit', () => {
+    for (const app of PIPELINE_APPS) {
+      const { memoryLimitMb, heapMb } = chartResources(app);
+      expect(heapMb).toBeGreaterThan(0);
+      expect(heapMb as number).toBeLessThanOrEqual(0.8 * memoryLimitMb);
+    }
+    expect(chartResources('stream-processor').memoryLimitMb).toBe(768);
+  });
+
+  it('parses memory quantities and refuses others', () => {
+    expect([quantityMb('768Mi'), quantityMb('2Gi'), quantityMb('1G'), quantityMb('1000M')].map(Math.round)).toEqual([768, 2048, 954, 954]);
+    expect(() => quantityMb('512')).toThrow(/not a memory quantity/);
+  });
+
+  it('adds the heap limit to NODE_OPTIONS unless one is there already', () => {
+    const heap = `--max-old-space-size=${chartResources('compactor').heapMb}`;
+    expect(withChartHeapLimit('compactor', undefined)).toBe(heap);
+    expect(withChartHeapLimit('compactor', '--expose-gc')).toBe(`--expose-gc ${heap}`);
+    expect(withChartHeapLimit('compactor', '--max_old_space_size=99')).toBe('--max_old_space_size=99');
   });
 });

@@ -30,24 +30,30 @@ function configFor(windows: unknown[], exactLimit = 10_000): WindowingConfig {
 }
 
 /** Runs one engine per part (each sees only its own events, in time order), then merges results by window and group. */
+/** Each part's results with their states (one engine per part, events in time order), keyed by window and group. */
+function partialResults(config: WindowingConfig, parts: Ev[][]): Array<{ key: string; result: WindowResult; state: WindowState }> {
+  return parts.flatMap((events, partition) => {
+    const engine = createWindowEngine<Ev>(config, undefined, { resultState: true });
+    const results = [...[...events].sort((a, b) => a.t - b.t).flatMap((e) => engine.process(e, partition, 0).results), ...engine.flush().results];
+    return results.map((r) => {
+      if (r.state === undefined) throw new Error('result without state');
+      return { key: `${r.aggregate}|${r.windowStartMs}|${JSON.stringify(r.group)}`, result: r, state: r.state };
+    });
+  });
+}
+
 function mergedResults(config: WindowingConfig, parts: Ev[][]): WindowResult[] {
   const merger = createPartialMerger(config);
   const merged = new Map<string, { aggregate: string; startMs: number; endMs: number; state: WindowState }>();
-  parts.forEach((events, partition) => {
-    const engine = createWindowEngine<Ev>(config, undefined, { resultState: true });
-    const results = [...[...events].sort((a, b) => a.t - b.t).flatMap((e) => engine.process(e, partition, 0).results), ...engine.flush().results];
-    for (const r of results) {
-      if (r.state === undefined) throw new Error('result without state');
-      const key = `${r.aggregate}|${r.windowStartMs}|${JSON.stringify(r.group)}`;
-      const existing = merged.get(key);
-      merged.set(key, {
-        aggregate: r.aggregate,
-        startMs: r.windowStartMs,
-        endMs: r.windowEndMs,
-        state: existing === undefined ? r.state : merger.merge(r.aggregate, existing.state, r.state),
-      });
-    }
-  });
+  for (const { key, result: r, state } of partialResults(config, parts)) {
+    const existing = merged.get(key);
+    merged.set(key, {
+      aggregate: r.aggregate,
+      startMs: r.windowStartMs,
+      endMs: r.windowEndMs,
+      state: existing === undefined ? state : merger.merge(r.aggregate, existing.state, state),
+    });
+  }
   return sortResults([...merged.values()].map((m) => merger.result(m.aggregate, { startMs: m.startMs, endMs: m.endMs }, m.state)));
 }
 
@@ -55,17 +61,11 @@ function mergedResults(config: WindowingConfig, parts: Ev[][]): WindowResult[] {
 function summedResults(config: WindowingConfig, parts: Ev[][]): { states: Array<{ aggregate: string; state: WindowState }>; results: WindowResult[] } {
   const merger = createPartialMerger(config);
   const sums = new Map<string, { aggregate: string; startMs: number; endMs: number; sum: PartialSum }>();
-  parts.forEach((events, partition) => {
-    const engine = createWindowEngine<Ev>(config, undefined, { resultState: true });
-    const results = [...[...events].sort((a, b) => a.t - b.t).flatMap((e) => engine.process(e, partition, 0).results), ...engine.flush().results];
-    for (const r of results) {
-      if (r.state === undefined) throw new Error('result without state');
-      const key = `${r.aggregate}|${r.windowStartMs}|${JSON.stringify(r.group)}`;
-      const existing = sums.get(key);
-      if (existing === undefined) sums.set(key, { aggregate: r.aggregate, startMs: r.windowStartMs, endMs: r.windowEndMs, sum: merger.open(r.aggregate, r.state) });
-      else existing.sum.add(r.state);
-    }
-  });
+  for (const { key, result: r, state } of partialResults(config, parts)) {
+    const existing = sums.get(key);
+    if (existing === undefined) sums.set(key, { aggregate: r.aggregate, startMs: r.windowStartMs, endMs: r.windowEndMs, sum: merger.open(r.aggregate, state) });
+    else existing.sum.add(state);
+  }
   const all = [...sums.values()];
   return { states: all.map((m) => ({ aggregate: m.aggregate, state: m.sum.state() })), results: sortResults(all.map((m) => m.sum.result({ startMs: m.startMs, endMs: m.endMs }))) };
 }

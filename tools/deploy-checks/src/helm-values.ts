@@ -140,6 +140,7 @@ export function renderValuesSchema(): string {
       podDisruptionBudget: obj({ enabled: bool('Create a PDB'), maxUnavailable: { type: ['integer', 'string'] } }),
       terminationGracePeriodSeconds: int('Grace period after SIGTERM', 1),
       resources: free('Requests and limits'),
+      heapMb: { type: ['integer', 'null'], minimum: 64, description: 'V8 old-space limit in MB (NODE_OPTIONS=--max-old-space-size); null leaves it to Node' },
       podAnnotations: free('Pod annotations'),
       extraEnv: list('Extra EnvVar entries'),
       secretEnv: { type: 'object', additionalProperties: secretRef, description: 'Env variables from Secrets' },

@@ -138,6 +138,21 @@ describe('Helm checks fail on real mistakes', () => {
     expect(problems).toMatch(/compactor .*KEDA measures lag of events.raw, the app consumes events.clean/);
   });
 
+  it('every app gets a V8 heap limit below its memory limit, and the rules catch one too large or missing', () => {
+    const rendered = base();
+    const nodeOptions = (app: string) => (deployment(rendered, app).template.spec.containers[0] as { env: { name: string; value?: string }[] }).env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    expect(['producer', 'stream-processor', 'compactor', 'query-api'].map(nodeOptions)).toEqual([
+      '--max-old-space-size=320',
+      '--max-old-space-size=512',
+      '--max-old-space-size=1536',
+      '--max-old-space-size=320',
+    ]);
+    const tooLarge = parseManifests(helmTemplate(tools, { valuesFiles: [PRODUCTION], set: ['apps.streamProcessor.heapMb=700'] }));
+    expect(chartPolicyProblems(tooLarge, { keda: true, serviceMonitor: true }).join('\n')).toMatch(/stream-processor .*heap limit 700 MB is not below 80 % of the memory limit 768Mi/);
+    const none = parseManifests(helmTemplate(tools, { valuesFiles: [PRODUCTION], set: ['apps.queryApi.heapMb=null'] }));
+    expect(chartPolicyProblems(none, { keda: true, serviceMonitor: true }).join('\n')).toMatch(/query-api .*NODE_OPTIONS sets no --max-old-space-size/);
+  });
+
   it('values.schema.json rejects a config key no app reads and a value outside an enum', () => {
     expect(() => helmTemplate(tools, { set: ['apps.producer.config.LOG_LEVELL=debug'] })).toThrow(/LOG_LEVELL/);
     expect(() => helmTemplate(tools, { set: ['apps.queryApi.config.LOG_LEVEL=loud'] })).toThrow(/LOG_LEVEL/);

@@ -105,6 +105,25 @@ function matches(selector: Record<string, string> | undefined, labels: Record<st
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
+/** A Kubernetes memory quantity (Mi, Gi, M, G or bytes) in MiB; undefined when it is not one of those. */
+export function memoryMb(quantity: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Mi|Gi|M|G)?$/.exec(quantity.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  switch (m[2]) {
+    case 'Mi':
+      return n;
+    case 'Gi':
+      return n * 1024;
+    case 'M':
+      return (n * 1e6) / 2 ** 20;
+    case 'G':
+      return (n * 1e9) / 2 ** 20;
+    default:
+      return n / 2 ** 20;
+  }
+}
+
 /**
  * The chart's own rules, on rendered manifests: each enabled app has a Deployment, Service,
  * ConfigMap and PDB that select its pods; probes on /healthz and /readyz; resources; non-root,
@@ -145,6 +164,13 @@ export function chartPolicyProblems(manifests: Manifest[], opts: { keda: boolean
     if (container.readinessProbe?.httpGet?.path !== '/readyz') problems.push(`${where}: readinessProbe is not an HTTP GET of /readyz`);
     if (!container.resources?.requests?.['cpu'] || !container.resources?.requests?.['memory']) problems.push(`${where}: no CPU and memory requests`);
     if (!container.resources?.limits?.['memory']) problems.push(`${where}: no memory limit`);
+    else {
+      // Node sizes its heap from the container limit (about half) unless told; the chart sets it, below the limit.
+      const limitMb = memoryMb(String(container.resources.limits['memory']));
+      const heap = /--max-old-space-size=(\d+)/.exec(container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');
+      if (!heap) problems.push(`${where}: NODE_OPTIONS sets no --max-old-space-size`);
+      else if (limitMb === undefined || Number(heap[1]) > 0.8 * limitMb) problems.push(`${where}: heap limit ${heap[1]} MB is not below 80 % of the memory limit ${String(container.resources.limits['memory'])}`);
+    }
     if (container.securityContext?.readOnlyRootFilesystem !== true) problems.push(`${where}: root file system is not read-only`);
     if (container.securityContext?.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation is not false`);
 
