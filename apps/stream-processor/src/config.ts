@@ -49,6 +49,10 @@ export const configSchema = z
     DLQ_RETENTION_MS: envInt(14 * DAY_MS, 60_000).describe('retention.ms of the DLQ topic when the processor creates it.'),
     PARTITIONS_CONSUMED_CONCURRENTLY: envInt(4, 1, 64).describe('Partitions processed at once (each has its own transactional producer).'),
     MAX_BYTES_PER_PARTITION: envInt(256 * 1024, 1024).describe('Largest fetch per partition (compressed bytes; about 15x that once decoded for zstd or gzip JSON).'),
+    FETCH_MIN_BYTES: envInt(64 * 1024, 1, 50 * 1024 * 1024).describe(
+      'A fetch waits for this many bytes (or FETCH_MAX_WAIT_MS): fewer, larger batches, so fewer transactions and state writes per event.',
+    ),
+    FETCH_MAX_WAIT_MS: envInt(200, 0, 10_000).describe('Longest a fetch waits for FETCH_MIN_BYTES; the most it adds to an event\'s latency at a low rate.'),
     MAX_BATCH_RECORDS: envInt(5_000, 1, 1_000_000).describe('Most input records per transaction; a larger fetch is processed in several transactions.'),
     CONSUMER_SESSION_TIMEOUT_MS: envInt(30_000, 6_000, 300_000).describe('Consumer group session timeout: how long a dead instance keeps its partitions.'),
     TRANSACTION_TIMEOUT_MS: envInt(60_000, 1_000, 900_000).describe('Broker aborts a transaction left open this long (a crashed instance).'),

@@ -373,6 +373,8 @@ export function createProcessorRunner(deps: RunnerDeps): Component & { assignedP
         heartbeatInterval: Math.max(1_000, Math.floor(config.CONSUMER_SESSION_TIMEOUT_MS / 10)),
         maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
         maxBytes: Math.max(10 * 1024 * 1024, 4 * config.MAX_BYTES_PER_PARTITION),
+        minBytes: config.FETCH_MIN_BYTES,
+        maxWaitTimeInMs: config.FETCH_MAX_WAIT_MS,
         readUncommitted: false,
         allowAutoTopicCreation: false,
       });
