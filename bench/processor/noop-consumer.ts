@@ -1,13 +1,20 @@
 /**
  * The baseline: a kafkajs consumer that only counts records (same fetch settings as the processor).
  * Prints `{"count":N,"cpu":seconds}` lines on stdout every 50 ms; exits on SIGTERM.
- * Env: KAFKA_BROKERS, TOPIC, GROUP_ID, MAX_BYTES_PER_PARTITION, PARTITIONS_CONSUMED_CONCURRENTLY.
+ * Env: KAFKA_BROKERS, TOPIC, GROUP_ID, MAX_BYTES_PER_PARTITION, FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS,
+ * PARTITIONS_CONSUMED_CONCURRENTLY.
  */
 import { Kafka, logLevel } from 'kafkajs';
 
 const env = process.env;
 const kafka = new Kafka({ clientId: 'bench-noop', brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(','), logLevel: logLevel.NOTHING });
-const consumer = kafka.consumer({ groupId: env['GROUP_ID'] ?? 'bench-noop', maxBytesPerPartition: Number(env['MAX_BYTES_PER_PARTITION'] ?? 2 * 1024 * 1024), maxBytes: 10 * 1024 * 1024 });
+const consumer = kafka.consumer({
+  groupId: env['GROUP_ID'] ?? 'bench-noop',
+  maxBytesPerPartition: Number(env['MAX_BYTES_PER_PARTITION'] ?? 2 * 1024 * 1024),
+  maxBytes: 10 * 1024 * 1024,
+  minBytes: Number(env['FETCH_MIN_BYTES'] ?? 1),
+  maxWaitTimeInMs: Number(env['FETCH_MAX_WAIT_MS'] ?? 5_000),
+});
 let count = 0;
 
 async function main(): Promise<void> {

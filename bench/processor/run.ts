@@ -38,6 +38,9 @@ const ROUNDS = Number(args.rounds);
 const BROKERS = process.env['KAFKA_BROKERS'] ?? LOCAL_URLS.kafkaBrokers;
 const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? LOCAL_URLS.registry;
 const MAX_BYTES_PER_PARTITION = String(1024 * 1024);
+/** The processor's defaults, given to the no-op consumer too. */
+const FETCH_MIN_BYTES = String(64 * 1024);
+const FETCH_MAX_WAIT_MS = '200';
 const CONCURRENCY = '4';
 /**
  * V8 options for every consumer process (NODE_OPTIONS). None by default: the processor is measured as
@@ -126,7 +129,7 @@ async function measure(mode: Mode, round: number, children: ChildProcess[], samp
 
 async function runNoop(prefix: string, topic: string, round: number): Promise<Measurement> {
   const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', join(ROOT, 'bench/processor/tsconfig.json'), join(ROOT, 'bench/processor/noop-consumer.ts')], {
-    env: { PATH: process.env['PATH'] ?? '', NODE_OPTIONS, KAFKA_BROKERS: BROKERS, TOPIC: topic, GROUP_ID: `${prefix}-noop-${round}`, MAX_BYTES_PER_PARTITION, PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY },
+    env: { PATH: process.env['PATH'] ?? '', NODE_OPTIONS, KAFKA_BROKERS: BROKERS, TOPIC: topic, GROUP_ID: `${prefix}-noop-${round}`, MAX_BYTES_PER_PARTITION, FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS, PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let latest: Sample | undefined;
@@ -183,6 +186,8 @@ function spawnProcessor(mode: 'at_least_once' | 'exactly_once', prefix: string, 
       TOPIC_PARTITIONS: String(PARTITIONS),
       PROCESSING_GUARANTEE: mode,
       MAX_BYTES_PER_PARTITION,
+      FETCH_MIN_BYTES,
+      FETCH_MAX_WAIT_MS,
       PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY,
     },
     stdio: ['ignore', process.env['BENCH_VERBOSE'] ? 'inherit' : 'ignore', 'inherit'],
