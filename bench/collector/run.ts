@@ -26,7 +26,7 @@ import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { registerLoadgenSchemas } from '../../apps/producer/src/loadgen/register-schemas';
 import { DEFAULT_CONCURRENCY, runLoad, summarizeLatency, type LoadOptions, type LoadResult } from '../../apps/producer/src/loadgen/runner';
 import { ROOT, collectIds, createTopic, deleteSubjects, deleteTopics, producerPerfTest, quietKafka, stack } from '../lib/kafka';
-import { writeResult } from '../lib/results';
+import { runBench, writeResult } from '../lib/results';
 
 const BROKERS = process.env['KAFKA_BROKERS'] ?? LOCAL_URLS.kafkaBrokers;
 const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? LOCAL_URLS.registry;
@@ -262,10 +262,4 @@ function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

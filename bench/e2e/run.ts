@@ -26,7 +26,7 @@ import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { judgeStep, percentile, round, timeToRecover, timeToSettle, type StepVerdict } from '../../tools/report/src/stats';
 import { createTopic, deleteTopics, producerPerfTest, quietKafka, type PerfTestResult } from '../lib/kafka';
 import { machineInfo } from '../lib/machine';
-import { writeResult } from '../lib/results';
+import { runBench, writeResult } from '../lib/results';
 import { CommitIndex, freshnessCells } from './lake';
 import { log as logAs, memoryCapsMb } from './monitor';
 import { BenchSession } from './session';
@@ -392,10 +392,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

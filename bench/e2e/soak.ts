@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { PIPELINE_APPS, type PipelineApp } from '@pipeline/testing';
 import { round, trend, type Trend } from '../../tools/report/src/stats';
 import { machineInfo } from '../lib/machine';
-import { RESULTS_DIR, writeResult } from '../lib/results';
+import { RESULTS_DIR, runBench, writeResult } from '../lib/results';
 import { CommitIndex, freshnessCells } from './lake';
 import { log as logAs, memoryCapsMb } from './monitor';
 import { BenchSession } from './session';
@@ -177,10 +177,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { FAULT_IDS, type FaultId } from '../../apps/pipeline-e2e/src/faults/faults';
 import { FaultScenario, type FaultResult, type LakeAccounting } from '../../apps/pipeline-e2e/src/faults/scenario';
 import { machineInfo } from '../lib/machine';
-import { writeResult } from '../lib/results';
+import { runBench, writeResult } from '../lib/results';
 
 const { values: args } = parseArgs({
   options: {
@@ -166,10 +166,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -36,3 +36,14 @@ export function compactNumberArrays(json: string): string {
   const nested = new RegExp(String.raw`\[\n(?:[ ]*${row},\n)*[ ]*${row}\n[ ]*\]`, 'g');
   return json.replace(flat, (m) => m.replace(/\s+/g, '')).replace(nested, (m) => m.replace(/\s+/g, ''));
 }
+
+/** Runs a bench script's main and exits with its code (0 when it returns nothing), or 1 after printing what it threw. */
+export function runBench(main: () => Promise<number | void>): void {
+  main().then(
+    (code) => process.exit(code ?? 0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -288,15 +288,19 @@ export function createFlusher(deps: FlushDeps) {
       named['_kafka_topic'] = rec.topic;
       named['_kafka_partition'] = rec.partition;
       named['_kafka_offset'] = rec.offset;
-      const values = toRow(state.fields, kinds, named);
-      if (typeof values === 'string') {
-        rejected.push({ rec, code: 'invalid_input', reason: `value does not fit the table: ${values}` });
-        continue;
-      }
-      const { partition, path } = partitionOf(state, values);
-      rows.push({ rec, values, partition, partitionPath: path });
+      const row = rowOf(state, kinds, rec, named);
+      if (typeof row === 'string') rejected.push({ rec, code: 'invalid_input', reason: `value does not fit the table: ${row}` });
+      else rows.push(row);
     }
     return { state, rows };
+  }
+
+  /** The row of `rec` in the table with its partition, or why its values do not fit the table. */
+  function rowOf(state: TableState, kinds: Map<string, ColumnKind>, rec: BufferedRecord, named: Parameters<typeof toRow>[2]): Row | string {
+    const values = toRow(state.fields, kinds, named);
+    if (typeof values === 'string') return values;
+    const { partition, path } = partitionOf(state, values);
+    return { rec, values, partition, partitionPath: path };
   }
 
   /**
@@ -321,10 +325,9 @@ export function createFlusher(deps: FlushDeps) {
     const kinds = kindsOf(def);
     const rows: Row[] = [];
     for (const rec of taken.records) {
-      const values = toRow(state.fields, kinds, dlqValues(rec));
-      if (typeof values === 'string') throw new PipelineError('internal', `DLQ record ${rec.topic}/${rec.partition}/${rec.offset} does not fit table ${state.name}: ${values}`);
-      const { partition, path } = partitionOf(state, values);
-      rows.push({ rec, values, partition, partitionPath: path });
+      const row = rowOf(state, kinds, rec, dlqValues(rec));
+      if (typeof row === 'string') throw new PipelineError('internal', `DLQ record ${rec.topic}/${rec.partition}/${rec.offset} does not fit table ${state.name}: ${row}`);
+      rows.push(row);
     }
     return { state, rows };
   }
@@ -340,13 +343,9 @@ export function createFlusher(deps: FlushDeps) {
         rejected.push({ rec, code: 'invalid_input', reason: rec.decodeError ?? 'undecodable value' });
         continue;
       }
-      const values = toRow(state.fields, kinds, lateValues(rec.record as unknown as CleanEvent, rec.schemaId, rec.headers, rec));
-      if (typeof values === 'string') {
-        rejected.push({ rec, code: 'invalid_input', reason: `value does not fit the table: ${values}` });
-        continue;
-      }
-      const { partition, path } = partitionOf(state, values);
-      rows.push({ rec, values, partition, partitionPath: path });
+      const row = rowOf(state, kinds, rec, lateValues(rec.record as unknown as CleanEvent, rec.schemaId, rec.headers, rec));
+      if (typeof row === 'string') rejected.push({ rec, code: 'invalid_input', reason: `value does not fit the table: ${row}` });
+      else rows.push(row);
     }
     return { state, rows };
   }
