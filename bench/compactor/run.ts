@@ -164,6 +164,30 @@ async function registerMix(s: Scenario, extra: Record<string, unknown> = {}): Pr
   return ids;
 }
 
+/**
+ * Answer times of `GET /healthz` every 250 ms until stopped: what a liveness probe sees while the
+ * compactor works (its event loop must stay free to answer).
+ */
+function probeHealthz(url: string): { stop: () => Promise<{ count: number; p99: number; max: number }> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer()).catch(() => undefined);
+      times.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { count: times.length, p99: percentile(times, 99), max: Math.max(0, ...times) };
+    },
+  };
+}
+
 async function kafkaToLake(events: CleanEvent[]) {
   const s = scenario('bench_cmp_drain');
   await createTopics(s, 6);
@@ -176,11 +200,13 @@ async function kafkaToLake(events: CleanEvent[]) {
     const started = performance.now();
     const compactor = await startCompactor(s, { FLUSH_MAX_AGE_MS: '5000', FLUSH_MAX_ROWS: '250000', BUFFER_MEMORY_CAP_BYTES: String(512 * 1024 * 1024), LOG_LEVEL: 'warn' }, 'bench-drain');
     const ready = performance.now();
+    const probe = probeHealthz(compactor.url);
     for (;;) {
       if ((await compactor.metric('pipeline_compactor_rows_written_total')) >= events.length) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const done = performance.now();
+    const healthz = await probe.stop();
     await compactor.stop();
     const counts = await lakeCounts(s);
     const files = await sql(`SELECT count(*), sum(file_size_in_bytes), sum(record_count) FROM lake.${s.namespace}."events$files"`);
@@ -191,6 +217,7 @@ async function kafkaToLake(events: CleanEvent[]) {
       lakeBytesPerEvent: fileBytes / records,
       files: fileCount,
       counts,
+      healthz,
     };
   } finally {
     await dropScenario(s);
@@ -282,7 +309,7 @@ async function main(): Promise<void> {
 
   log('kafka to lake');
   const drain = await kafkaToLake(events);
-  log(`kafka to lake: ${Math.round(drain.rowsPerSec)} rows/s, ${round(drain.lakeBytesPerEvent)} B/event in ${drain.files} files`);
+  log(`kafka to lake: ${Math.round(drain.rowsPerSec)} rows/s, ${round(drain.lakeBytesPerEvent)} B/event in ${drain.files} files; /healthz answered in at most ${Math.round(drain.healthz.max)} ms`);
 
   log(`freshness at ${FRESHNESS_RATE} events/s for ${FRESHNESS_SECONDS} s`);
   const fresh = await freshness();
@@ -310,6 +337,9 @@ async function main(): Promise<void> {
       kafka_to_lake_files: drain.files,
       kafka_to_lake_rows: drain.counts.rows,
       kafka_to_lake_distinct_event_ids: drain.counts.distinct,
+      kafka_to_lake_healthz_probes: drain.healthz.count,
+      kafka_to_lake_healthz_p99_ms: round(drain.healthz.p99, 1),
+      kafka_to_lake_healthz_max_ms: round(drain.healthz.max, 1),
       lake_bytes_per_event: round(drain.lakeBytesPerEvent, 1),
       freshness_events_per_sec: Math.round(fresh.rate),
       freshness_batches: fresh.batches,

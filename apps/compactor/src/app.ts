@@ -3,7 +3,7 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Client as S3Client } from 'minio';
 import type { Registry } from 'prom-client';
 import type { Trino } from 'trino-client';
-import type { JdbcCatalog } from '@pipeline/lake';
+import { ParquetEncoder, type JdbcCatalog } from '@pipeline/lake';
 import { Lifecycle, PipelineError, Readiness, createOpsServer, dependencyProbe, httpComponent, type Logger } from '@pipeline/runtime';
 import { BufferSet } from './buffer/buffers';
 import type { CompactorConfig } from './config';
@@ -95,6 +95,7 @@ export function buildCompactorApp(deps: CompactorDeps) {
     onTopicsPresent: (present, detail) => readiness.set('topics', present, detail),
     onGroupMember: (joined, detail) => readiness.set('consumer', joined, detail),
   });
+  const encoder = new ParquetEncoder();
   const flusher = createFlusher({
     log: log.child({ component: 'flush' }),
     metrics,
@@ -108,6 +109,7 @@ export function buildCompactorApp(deps: CompactorDeps) {
     definition,
     commitKafkaOffsets: (offsets) => consumer.commitOffsets(offsets),
     onFenced: (topic, partition, next) => consumer.resetPartition(topic, partition, next),
+    encoder,
     rowGroupRows: config.PARQUET_ROW_GROUP_ROWS,
     partSize: config.S3_PART_SIZE,
     retryMaxDelayMs: config.RETRY_MAX_DELAY_MS,
@@ -207,6 +209,8 @@ export function buildCompactorApp(deps: CompactorDeps) {
     .add({ name: 'dlq-producer', start: () => producer.connect(), stop: () => producer.disconnect() })
     // Stops after the final flush, which still commits offsets through the group.
     .add({ name: 'consumer-group', stop: () => consumer.stop() })
+    // Stops after the final flush has encoded its files.
+    .add({ name: 'parquet-encoder', stop: () => encoder.close() })
     .add({
       name: 'flush-loop',
       start: async () => flushLoop.start(),

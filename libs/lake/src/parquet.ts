@@ -179,15 +179,33 @@ export interface ParquetOptions {
   plainColumns?: string[];
 }
 
-/** Encodes an Arrow table as Parquet with zstd, dictionary encoding and page statistics. */
-export function encodeParquet(table: Table, opts: ParquetOptions = {}): Uint8Array {
-  const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  let props = new parquet.WriterPropertiesBuilder()
-    .setCompression(parquet.Compression.ZSTD)
+/** Writer settings as plain data (they cross to the encoder's worker thread). */
+export interface ParquetWriterSettings {
+  maxRowGroupSize: number;
+  plainColumns: string[];
+}
+
+export function writerSettings(opts: ParquetOptions = {}): ParquetWriterSettings {
+  return { maxRowGroupSize: opts.maxRowGroupSize ?? 128 * 1024, plainColumns: opts.plainColumns ?? [] };
+}
+
+/**
+ * Arrow IPC stream to Parquet bytes with zstd, dictionary encoding (except `plainColumns`) and page
+ * statistics. Self-contained (parquet-wasm is passed in): the encoder's worker runs this same
+ * function's source.
+ */
+export function writeParquetIpc(wasm: typeof parquet, ipc: Uint8Array, settings: ParquetWriterSettings): Uint8Array {
+  let props = new wasm.WriterPropertiesBuilder()
+    .setCompression(wasm.Compression.ZSTD)
     .setDictionaryEnabled(true)
-    .setStatisticsEnabled(parquet.EnabledStatistics.Page)
-    .setMaxRowGroupSize(opts.maxRowGroupSize ?? 128 * 1024)
+    .setStatisticsEnabled(wasm.EnabledStatistics.Page)
+    .setMaxRowGroupSize(settings.maxRowGroupSize)
     .setCreatedBy('event-pipeline');
-  for (const column of opts.plainColumns ?? []) props = props.setColumnDictionaryEnabled(column, false);
-  return parquet.writeParquet(wasmTable, props.build());
+  for (const column of settings.plainColumns) props = props.setColumnDictionaryEnabled(column, false);
+  return wasm.writeParquet(wasm.Table.fromIPCStream(ipc), props.build());
+}
+
+/** Encodes an Arrow table as Parquet in this thread (see {@link ParquetEncoder} for a worker thread). */
+export function encodeParquet(table: Table, opts: ParquetOptions = {}): Uint8Array {
+  return writeParquetIpc(parquet, tableToIPC(table, 'stream'), writerSettings(opts));
 }

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Client as S3Client } from 'minio';
 import { PipelineError } from '@pipeline/runtime';
-import { readAvroContainer, stringifyJsonBig, parseJsonBig, type JdbcCatalog, type TableMetadataJson } from '@pipeline/lake';
+import { encodeParquet, readAvroContainer, stringifyJsonBig, parseJsonBig, type JdbcCatalog, type TableMetadataJson } from '@pipeline/lake';
 import { LATE_HEADERS, buildDlqHeaders, encodeFramedValue } from '@pipeline/schemas';
 import type { BufferedRecord, TableKind, TakenBuffer } from '../buffer/buffers';
 import { createCompactorMetrics } from '../metrics';
@@ -109,6 +109,7 @@ function flusherFor(w: ReturnType<typeof world>) {
       kind === 'dlq' ? { name, columns: DLQ_COLUMNS, partitioning: DLQ_PARTITIONING } : kind === 'late' ? { name, columns: LATE_COLUMNS, partitioning: LATE_PARTITIONING } : { name, columns: EVENT_BASE_COLUMNS, partitioning: EVENT_PARTITIONING },
     commitKafkaOffsets: async (o) => void committed.push(...o),
     onFenced: (t, p, n) => void fenced.push([t, p, n]),
+    encoder: { encode: async (table, opts) => encodeParquet(table, opts) },
     rowGroupRows: 1024,
     partSize: 5 * 1024 * 1024,
     retryMaxDelayMs: 10,

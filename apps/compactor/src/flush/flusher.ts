@@ -4,13 +4,13 @@ import {
   applyTransform,
   buildArrowTableFromColumns,
   computeColumnStats,
-  encodeParquet,
   parseS3Location,
   partitionPathValue,
   uploadObject,
   type DataFile,
   type JdbcCatalog,
   type LoadedTable,
+  type ParquetEncoder,
 } from '@pipeline/lake';
 import { PipelineError, isRetriable, retry, type Logger } from '@pipeline/runtime';
 import type { AggregateRecord, CleanEvent } from '@pipeline/schemas';
@@ -59,6 +59,8 @@ export interface FlushDeps {
   commitKafkaOffsets: (offsets: Array<{ topic: string; partition: number; offset: string }>) => Promise<void>;
   /** Called for each Kafka partition of a fenced flush with the table's next offset: re-read from there. */
   onFenced: (topic: string, partition: number, next: bigint) => void;
+  /** Encodes Parquet off the event loop. */
+  encoder: Pick<ParquetEncoder, 'encode'>;
   rowGroupRows: number;
   partSize: number;
   retryMaxDelayMs: number;
@@ -79,6 +81,11 @@ export type FlushOutcome = 'committed' | 'already-committed' | 'fenced' | 'dlq-o
 /** Columns that hold high-cardinality values: dictionary encoding would only cost there. */
 /** Longest data file name (before `.parquet`) that lists several Kafka partitions' ranges. */
 const MAX_FILE_NAME = 200;
+
+/** Rows mapped between turns of the event loop, so probes and heartbeats are answered during a large flush. */
+const ROWS_PER_TURN = 2_000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Files uploaded at once by a flush. */
 const UPLOAD_CONCURRENCY = 8;
@@ -233,7 +240,9 @@ export function createFlusher(deps: FlushDeps) {
     }
     const rows: Row[] = [];
     const mappers = new Map<number, ReturnType<typeof createEventRowMapper>>();
+    let mappedRows = 0;
     for (const rec of decodable) {
+      if (++mappedRows % ROWS_PER_TURN === 0) await nextTurn();
       const id = rec.schemaId as number;
       if (!schemaColumns.has(id)) continue;
       const problem = schemaProblems.get(id);
@@ -270,7 +279,9 @@ export function createFlusher(deps: FlushDeps) {
     const kinds = kindsOf(def);
     for (const s of specs.values()) kinds.set(s.name, s.kind);
     const rows: Row[] = [];
+    let mappedRows = 0;
     for (const rec of good) {
+      if (++mappedRows % ROWS_PER_TURN === 0) await nextTurn();
       const agg = rec.record as unknown as AggregateRecord;
       const problems: string[] = [];
       for (const c of aggregateExtraColumns(agg)) {
@@ -324,7 +335,9 @@ export function createFlusher(deps: FlushDeps) {
     const state = await fixedTable(def);
     const kinds = kindsOf(def);
     const rows: Row[] = [];
+    let mappedRows = 0;
     for (const rec of taken.records) {
+      if (++mappedRows % ROWS_PER_TURN === 0) await nextTurn();
       const row = rowOf(state, kinds, rec, dlqValues(rec));
       if (typeof row === 'string') throw new PipelineError('internal', `DLQ record ${rec.topic}/${rec.partition}/${rec.offset} does not fit table ${state.name}: ${row}`);
       rows.push(row);
@@ -338,7 +351,9 @@ export function createFlusher(deps: FlushDeps) {
     const state = await fixedTable(def);
     const kinds = kindsOf(def);
     const rows: Row[] = [];
+    let mappedRows = 0;
     for (const rec of taken.records) {
+      if (++mappedRows % ROWS_PER_TURN === 0) await nextTurn();
       if (rec.decodeError !== undefined || !rec.record) {
         rejected.push({ rec, code: 'invalid_input', reason: rec.decodeError ?? 'undecodable value' });
         continue;
@@ -420,7 +435,7 @@ export function createFlusher(deps: FlushDeps) {
     for (const { rows: group, name } of groups) {
       const first = group[0] as Row;
       const columns = state.fields.map((_, i) => group.map((r) => r.values[i]));
-      const bytes = encodeParquet(buildArrowTableFromColumns(state.fields, columns), {
+      const bytes = await deps.encoder.encode(buildArrowTableFromColumns(state.fields, columns), {
         maxRowGroupSize: deps.rowGroupRows,
         plainColumns: PLAIN_COLUMNS.filter((c) => state.byName.has(c)),
       });
