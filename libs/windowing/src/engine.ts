@@ -31,8 +31,11 @@ export interface WindowEngine<E = unknown> {
 }
 
 export interface EngineOptions {
-  /** Attach each result's mergeable state (`WindowResult.state`), for combining partial results with createPartialMerger. */
-  readonly resultState?: boolean;
+  /**
+   * Attach each result's mergeable state (`WindowResult.state`), for combining partial results with
+   * createPartialMerger: `true` for every aggregate, or the names of the aggregates that need it.
+   */
+  readonly resultState?: boolean | ReadonlySet<string>;
 }
 
 interface CompiledAggregate {
@@ -42,6 +45,8 @@ interface CompiledAggregate {
   readonly measures: readonly CompiledMeasure[];
   readonly store: WindowStore;
   readonly fingerprint: string;
+  /** Results carry their mergeable state (EngineOptions.resultState). */
+  readonly withState: boolean;
 }
 
 interface PendingResult {
@@ -117,7 +122,7 @@ const snapshotSchema = z.object({
   ),
 });
 
-function compileAggregate(spec: AggregateSpec, index: number, defaultLateness: number): CompiledAggregate {
+function compileAggregate(spec: AggregateSpec, index: number, defaultLateness: number, resultState: EngineOptions['resultState']): CompiledAggregate {
   const measures = compileMeasures(spec.measures);
   const lateness = spec.allowedLateness ?? defaultLateness;
   const window = spec.window;
@@ -132,14 +137,22 @@ function compileAggregate(spec: AggregateSpec, index: number, defaultLateness: n
     measures,
     store,
     fingerprint: canonicalJson({ window: spec.window, groupBy: spec.groupBy, measures: spec.measures }),
+    withState: resultState === true || (typeof resultState === 'object' && resultState.has(spec.name)),
   };
 }
 
 const NO_GROUP: readonly GroupValue[] = Object.freeze([]);
 const NO_OUTPUT: EngineOutput<never> = Object.freeze({ results: Object.freeze([]) as never[], late: Object.freeze([]) as never[], rejected: Object.freeze([]) as never[], clamped: 0 });
 
+/**
+ * The in-memory key of a group (never persisted: restores recompute it). One string value, the
+ * common case (a user or a type), is the value behind a quote; anything else is its JSON array,
+ * which starts with a bracket, so the two forms never collide.
+ */
 function groupKey(values: readonly GroupValue[]): string {
-  return values.length === 0 ? '' : JSON.stringify(values);
+  if (values.length === 0) return '';
+  if (values.length === 1 && typeof values[0] === 'string') return '"' + values[0];
+  return JSON.stringify(values);
 }
 
 function restoreState(aggregates: readonly CompiledAggregate[], input: unknown): { watermarkMs: number; partitions: EngineSnapshot['partitions'] } {
@@ -192,7 +205,7 @@ export function createWindowEngine<E = unknown>(config: WindowingConfig, initial
   const parsed = parseAggregateConfig(config);
   if (!parsed.ok) throw new WindowingError('invalid_config', parsed.problems);
   const { timeField, watermark: settings, aggregates: specs } = parsed.config;
-  const aggregates = specs.map((spec, i) => compileAggregate(spec, i, settings.allowedLateness));
+  const aggregates = specs.map((spec, i) => compileAggregate(spec, i, settings.allowedLateness, options.resultState));
   const readTime = compileFieldPath(timeField);
   const restored = initialState === undefined ? undefined : restoreState(aggregates, initialState);
   const tracker = createWatermarkTracker(settings, restored);
@@ -241,7 +254,7 @@ export function createWindowEngine<E = unknown>(config: WindowingConfig, initial
       measures,
       estimated,
     };
-    return options.resultState === true ? { ...result, state: accumulatorToJson(window.acc) } : result;
+    return aggregate.withState ? { ...result, state: accumulatorToJson(window.acc) } : result;
   }
 
   function checkClock(nowMs: number): void {

@@ -133,4 +133,18 @@ describe('createPartialMerger', () => {
     expect(() => merger.open('nope', state)).toThrow(/not in the config/);
     expect(() => merger.open('agg_0', state).add({ ...state, states: [1] })).toThrow(/expected 6 measure states/);
   });
+
+  it('attaches state only to the results of the aggregates named in resultState', () => {
+    const config = configFor([{ type: 'tumbling', size: 100 }, { type: 'tumbling', size: 50 }]);
+    const engine = createWindowEngine<Ev>(config, undefined, { resultState: new Set(['agg_1']) });
+    engine.process({ t: 1, k: 'a', u: 'u1' }, 0, 0);
+    const results = engine.flush().results;
+    expect(results.map((r) => [r.aggregate, r.state !== undefined]).sort()).toEqual([
+      ['agg_0', false],
+      ['agg_1', true],
+    ]);
+    const merger = createPartialMerger(config);
+    const state = results.find((r) => r.aggregate === 'agg_1')?.state as WindowState;
+    expect(merger.merge('agg_1', state, state)).toMatchObject({ count: 2 });
+  });
 });

@@ -30,7 +30,7 @@ export interface WindowResult {
   readonly measures: Readonly<Record<string, number | null>>;
   /** Names of distinct measures whose value is a HyperLogLog estimate rather than exact. */
   readonly estimated: readonly string[];
-  /** The window's mergeable state; only when the engine was created with `{ resultState: true }`. */
+  /** The window's mergeable state; only for the aggregates the engine's `resultState` option names (or all with `true`). */
   readonly state?: WindowState;
 }
 

@@ -120,7 +120,10 @@ export class SourceTask {
   }
 
   private newEngine(snapshot: EngineSnapshot | undefined): WindowEngine<AggregationView> {
-    return createWindowEngine<AggregationView>(this.opts.aggregates.windowing, snapshot, { resultState: true });
+    // Only results that go to the merge stage need their mergeable state.
+    const { windowing, local } = this.opts.aggregates;
+    const merged = new Set(windowing.aggregates.filter((a) => !local.has(a.name)).map((a) => a.name));
+    return createWindowEngine<AggregationView>(windowing, snapshot, { resultState: merged });
   }
 
   /**
