@@ -5,6 +5,10 @@
  * PARTITIONS_CONSUMED_CONCURRENTLY.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { registerCompressionCodecs } from '@pipeline/kafka';
+
+// Reads zstd batches as the processor does (kafkajs ships only gzip).
+registerCompressionCodecs();
 
 const env = process.env;
 const kafka = new Kafka({ clientId: 'bench-noop', brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(','), logLevel: logLevel.NOTHING });

@@ -19,8 +19,11 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { LOCAL_URLS } from '@pipeline/config';
+import { compressionType } from '@pipeline/kafka';
+import { readConfig as readCollectorConfig } from '@pipeline/producer/config';
+import { readConfig as readProcessorConfig } from '@pipeline/stream-processor/config';
 import { AGENT_POOL_SIZE, BENCH_SCHEMAS, benchEvents, describeAgents } from './events';
 
 const ROOT = resolve(__dirname, '../..');
@@ -37,11 +40,14 @@ const PARTITIONS = Number(args.partitions);
 const ROUNDS = Number(args.rounds);
 const BROKERS = process.env['KAFKA_BROKERS'] ?? LOCAL_URLS.kafkaBrokers;
 const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? LOCAL_URLS.registry;
-const MAX_BYTES_PER_PARTITION = String(1024 * 1024);
-/** The processor's defaults, given to the no-op consumer too. */
-const FETCH_MIN_BYTES = String(64 * 1024);
-const FETCH_MAX_WAIT_MS = '200';
-const CONCURRENCY = '4';
+/** The processor's fetch defaults, given to the no-op consumer too. */
+const PROCESSOR_DEFAULTS = readProcessorConfig({});
+const MAX_BYTES_PER_PARTITION = String(PROCESSOR_DEFAULTS.MAX_BYTES_PER_PARTITION);
+const FETCH_MIN_BYTES = String(PROCESSOR_DEFAULTS.FETCH_MIN_BYTES);
+const FETCH_MAX_WAIT_MS = String(PROCESSOR_DEFAULTS.FETCH_MAX_WAIT_MS);
+const CONCURRENCY = String(PROCESSOR_DEFAULTS.PARTITIONS_CONSUMED_CONCURRENTLY);
+/** The input's batches are compressed as the collector compresses them by default. */
+const COLLECTOR_COMPRESSION = readCollectorConfig({}).KAFKA_COMPRESSION;
 /**
  * V8 options for every consumer process (NODE_OPTIONS). None by default: the processor is measured as
  * it ships (`npm start`, the image and the chart set none). `--max-semi-space-size=32` gains about 2 %.
@@ -215,7 +221,8 @@ async function main(): Promise<void> {
       schemaIds[type] = ((await res.json()) as { id: number }).id;
     }
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: -1 }] });
-    // Two hours of event time, as the collector writes it (gzip, the collector's default).
+    // Two hours of event time, as the collector writes it (zstd, the collector's default KAFKA_COMPRESSION).
+    const compression = compressionType(COLLECTOR_COMPRESSION);
     const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const startMs = Date.now() - 2 * 3_600_000;
@@ -228,7 +235,7 @@ async function main(): Promise<void> {
       for (const r of records) agents.push(r.agent);
       const messages = records.map(({ key, value }) => ({ key, value }));
       const sends = [];
-      for (let j = 0; j < messages.length; j += 2_000) sends.push(producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: messages.slice(j, j + 2_000) }));
+      for (let j = 0; j < messages.length; j += 2_000) sends.push(producer.send({ topic, acks: -1, compression, messages: messages.slice(j, j + 2_000) }));
       await Promise.all(sends);
     }
     await producer.disconnect();
@@ -260,7 +267,7 @@ async function main(): Promise<void> {
         events: EVENTS,
         partitions: PARTITIONS,
         bytes_per_value: Math.round(bytes / EVENTS),
-        compression: 'gzip',
+        compression: COLLECTOR_COMPRESSION,
         aggregates: 'the three defaults (apps/stream-processor/aggregates.json)',
         users: 100_000,
         event_time_span_hours: 2,
