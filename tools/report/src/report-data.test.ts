@@ -154,7 +154,7 @@ describe('buildReport', () => {
           file: 'soak.json',
           json: {
             name: 'soak',
-            metrics: { minutes: 3, upward_trends: [] },
+            metrics: { minutes: 3, warmup_minutes: 0.2, rate_events_per_sec: 100, upward_trends: [] },
             ratios: {},
             series: {
               t: [0, 10, 20, 30],
@@ -171,6 +171,7 @@ describe('buildReport', () => {
     );
     const soak = report.sections.find((s) => s.id === 'soak');
     expect(soak?.figures).toContainEqual(['upward trends', 'none']);
+    expect(soak?.figures).toContainEqual(['run', '0.2 min warm-up, then 3 min at 100 events/s']);
     const rss = soak?.charts.find((c) => c.id === 'soak-rss');
     expect(rss?.series).toEqual([
       { label: 'producer (cap 512 MB)', values: [100, 110, 120, 130] },

@@ -279,7 +279,7 @@ function soakSection(file: ResultFile | undefined): Section {
   const m = (k: string) => get(j, 'metrics', k);
   const upward = get(j, 'metrics', 'upward_trends');
   section.figures = [
-    ['run', `${fmt(m('minutes'))} min at ${fmt(m('rate_events_per_sec'))} events/s`],
+    ['run', `${m('warmup_minutes') === undefined ? '' : `${fmt(m('warmup_minutes'))} min warm-up, then `}${fmt(m('minutes'))} min at ${fmt(m('rate_events_per_sec'))} events/s`],
     ['upward trends', Array.isArray(upward) ? (upward.length === 0 ? 'none' : upward.join(', ')) : 'n/a'],
     ['rule', fmt(m('trend_rule'))],
     ['freshness', `p50 ${fmt(m('freshness_p50_s'))} s, p95 ${fmt(m('freshness_p95_s'))} s`],
