@@ -54,8 +54,8 @@ const COLLECTOR_COMPRESSION = readCollectorConfig({}).KAFKA_COMPRESSION;
  */
 const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '';
 
-type Mode = 'noop' | 'at_least_once' | 'exactly_once' | 'exactly_once_x2';
-const ALL_MODES: readonly Mode[] = ['noop', 'at_least_once', 'exactly_once', 'exactly_once_x2'];
+type Mode = 'noop' | 'passthrough' | 'at_least_once' | 'exactly_once' | 'exactly_once_x2';
+const ALL_MODES: readonly Mode[] = ['noop', 'passthrough', 'at_least_once', 'exactly_once', 'exactly_once_x2'];
 interface Sample {
   t: number;
   count: number;
@@ -133,9 +133,21 @@ async function measure(mode: Mode, round: number, children: ChildProcess[], samp
   return m;
 }
 
-async function runNoop(prefix: string, topic: string, round: number): Promise<Measurement> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', join(ROOT, 'bench/processor/tsconfig.json'), join(ROOT, 'bench/processor/noop-consumer.ts')], {
-    env: { PATH: process.env['PATH'] ?? '', NODE_OPTIONS, KAFKA_BROKERS: BROKERS, TOPIC: topic, GROUP_ID: `${prefix}-noop-${round}`, MAX_BYTES_PER_PARTITION, FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS, PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY },
+/** A plain kafkajs consumer script (noop-consumer.ts, passthrough-consumer.ts) that prints its count and CPU seconds. */
+async function runBaseline(mode: 'noop' | 'passthrough', prefix: string, topic: string, round: number): Promise<Measurement> {
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', join(ROOT, 'bench/processor/tsconfig.json'), join(ROOT, `bench/processor/${mode}-consumer.ts`)], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      NODE_OPTIONS,
+      KAFKA_BROKERS: BROKERS,
+      TOPIC: topic,
+      OUT_TOPIC: passthroughTopic(prefix),
+      GROUP_ID: `${prefix}-${mode}-${round}`,
+      MAX_BYTES_PER_PARTITION,
+      FETCH_MIN_BYTES,
+      FETCH_MAX_WAIT_MS,
+      PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let latest: Sample | undefined;
@@ -149,8 +161,10 @@ async function runNoop(prefix: string, topic: string, round: number): Promise<Me
       latest = { t: Date.now(), count: parsed.count, cpu: parsed.cpu };
     }
   });
-  return measure('noop', round, [child], async () => latest);
+  return measure(mode, round, [child], async () => latest);
 }
+
+const passthroughTopic = (prefix: string) => `${prefix}.passthrough`;
 
 async function runProcessor(mode: 'at_least_once' | 'exactly_once' | 'exactly_once_x2', prefix: string, topic: string, round: number): Promise<Measurement> {
   const app = `${prefix}-${mode === 'at_least_once' ? 'alo' : mode === 'exactly_once' ? 'tx' : 'tx2'}-${round}`;
@@ -220,7 +234,10 @@ async function main(): Promise<void> {
       if (!res.ok) throw new Error(`registering ${type}: ${res.status} ${await res.text()}`);
       schemaIds[type] = ((await res.json()) as { id: number }).id;
     }
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: -1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [topic, passthroughTopic(prefix)].map((name) => ({ topic: name, numPartitions: PARTITIONS, replicationFactor: -1 })),
+    });
     // Two hours of event time, as the collector writes it (zstd, the collector's default KAFKA_COMPRESSION).
     const compression = compressionType(COLLECTOR_COMPRESSION);
     const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
@@ -245,15 +262,16 @@ async function main(): Promise<void> {
     const modes = (process.env['BENCH_MODES'] ?? ALL_MODES.join(',')).split(',') as Mode[];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of ALL_MODES.filter((m) => modes.includes(m))) {
-        results.push(mode === 'noop' ? await runNoop(prefix, topic, round) : await runProcessor(mode, prefix, topic, round));
+        results.push(mode === 'noop' || mode === 'passthrough' ? await runBaseline(mode, prefix, topic, round) : await runProcessor(mode, prefix, topic, round));
       }
     }
     const best = (mode: Mode) => results.filter((r) => r.mode === mode).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
     const noop = best('noop');
+    const passthrough = best('passthrough');
     const alo = best('at_least_once');
     const tx = best('exactly_once');
     const tx2 = best('exactly_once_x2');
-    if (noop === undefined || alo === undefined || tx === undefined || tx2 === undefined) {
+    if (noop === undefined || passthrough === undefined || alo === undefined || tx === undefined || tx2 === undefined) {
       console.log(JSON.stringify(results, null, 2));
       console.error('not every mode ran: bench/results/processor.json left as it was');
       return;
@@ -275,14 +293,17 @@ async function main(): Promise<void> {
       },
       metrics: {
         noop_events_per_s: noop.eventsPerSec,
+        passthrough_events_per_s: passthrough.eventsPerSec,
         at_least_once_events_per_s: alo.eventsPerSec,
         tx_events_per_s: tx.eventsPerSec,
         tx_2_instances_events_per_s: tx2.eventsPerSec,
         noop_events_per_s_per_core: noop.eventsPerCpuSec,
+        passthrough_events_per_s_per_core: passthrough.eventsPerCpuSec,
         at_least_once_events_per_s_per_core: alo.eventsPerCpuSec,
         tx_events_per_s_per_core: tx.eventsPerCpuSec,
         tx_2_instances_events_per_s_per_core: tx2.eventsPerCpuSec,
         noop_cores_used: noop.coresUsed,
+        passthrough_cores_used: passthrough.coresUsed,
         tx_cores_used: tx.coresUsed,
         tx_2_instances_cores_used: tx2.coresUsed,
       },
@@ -291,12 +312,14 @@ async function main(): Promise<void> {
         tx_vs_at_least_once: round2(tx.eventsPerSec / alo.eventsPerSec),
         tx_cost_vs_at_least_once: round2(1 - tx.eventsPerSec / alo.eventsPerSec),
         tx_2_instances_vs_noop: round2(tx2.eventsPerSec / noop.eventsPerSec),
+        passthrough_vs_noop: round2(passthrough.eventsPerSec / noop.eventsPerSec),
+        tx_vs_passthrough: round2(tx.eventsPerSec / passthrough.eventsPerSec),
       },
       targets: { tx_vs_noop_min: 0.4, tx_events_per_s_per_core_min: 25_000, tx_cost_vs_at_least_once_max: 0.4 },
       load_average_at_end: loadavg().map(round2),
       runs: results,
       notes:
-        'events/s from the first to the last processed record; per core = events/s divided by the cores the consumer used over that interval (process CPU seconds / wall seconds, summed over both processes for 2 instances), i.e. events per CPU-second. Best of the rounds per mode; all runs listed. tx_vs_noop compares one process with one process; tx_2_instances_vs_noop lets the processor use both cores.',
+        'events/s from the first to the last processed record; per core = events/s divided by the cores the consumer used over that interval (process CPU seconds / wall seconds, summed over both processes for 2 instances), i.e. events per CPU-second. Best of the rounds per mode; all runs listed. tx_vs_noop compares one process with one process; tx_2_instances_vs_noop lets the processor use both cores. passthrough_vs_noop is the ceiling of tx_vs_noop for any exactly-once processor on kafkajs: the passthrough consumer copies records in transactions and does nothing else.',
     };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/processor.json'), `${JSON.stringify(output, null, 2)}\n`);
