@@ -1,8 +1,9 @@
 /**
  * The floor of any exactly-once processor on kafkajs: consumes like the no-op consumer and copies
  * every record (key and value) to `OUT_TOPIC`, same partition, in one transaction per batch with its
- * offsets (a transactional producer per input partition, at most 256 records per produce request, as
- * the processor does), uncompressed as the processor produces by default. No decoding, validation
+ * offsets (a transactional producer per input partition, as the processor), in produce requests of
+ * up to 900 KiB (the broker takes record batches up to 1 MiB by default), uncompressed as the
+ * processor produces by default. No decoding, validation
  * or state. Prints `{"count":N,"cpu":seconds}` lines on stdout every 50 ms, counting committed
  * records; exits on SIGTERM.
  * Env: as noop-consumer.ts, plus OUT_TOPIC.
@@ -23,7 +24,7 @@ const consumer = kafka.consumer({
   minBytes: Number(env['FETCH_MIN_BYTES'] ?? 1),
   maxWaitTimeInMs: Number(env['FETCH_MAX_WAIT_MS'] ?? 5_000),
 });
-const REQUEST_RECORDS = 256;
+const REQUEST_BYTES = 900 * 1024;
 const producers = new Map<number, Promise<Producer>>();
 let count = 0;
 
@@ -49,10 +50,19 @@ async function main(): Promise<void> {
       const producer = await producerFor(batch.partition);
       const tx = await producer.transaction();
       try {
-        for (let i = 0; i < batch.messages.length; i += REQUEST_RECORDS) {
-          const messages = batch.messages.slice(i, i + REQUEST_RECORDS).map((m) => ({ key: m.key, value: m.value, partition: batch.partition }));
-          await tx.send({ topic: out, acks: -1, messages });
+        let messages: Array<{ key: Buffer | null; value: Buffer | null; partition: number }> = [];
+        let bytes = 0;
+        for (const m of batch.messages) {
+          const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
+          if (bytes + size > REQUEST_BYTES && messages.length > 0) {
+            await tx.send({ topic: out, acks: -1, messages });
+            messages = [];
+            bytes = 0;
+          }
+          messages.push({ key: m.key, value: m.value, partition: batch.partition });
+          bytes += size;
         }
+        if (messages.length > 0) await tx.send({ topic: out, acks: -1, messages });
         await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }] }] });
         await tx.commit();
       } catch (err) {
