@@ -1,44 +1,7 @@
 /**
- * The baseline: a kafkajs consumer that only counts records (same fetch settings as the processor).
- * Prints `{"count":N,"cpu":seconds}` lines on stdout every 50 ms; exits on SIGTERM.
- * Env: KAFKA_BROKERS, TOPIC, GROUP_ID, MAX_BYTES_PER_PARTITION, FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS,
- * PARTITIONS_CONSUMED_CONCURRENTLY.
+ * The baseline: a kafkajs consumer that only counts records, with the processor's fetch settings
+ * (see baseline-consumer.ts for its environment and output).
  */
-import { Kafka, logLevel } from 'kafkajs';
-import { registerCompressionCodecs } from '@pipeline/kafka';
+import { runBaselineConsumer } from './baseline-consumer';
 
-// Reads zstd batches as the processor does (kafkajs ships only gzip).
-registerCompressionCodecs();
-
-const env = process.env;
-const kafka = new Kafka({ clientId: 'bench-noop', brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(','), logLevel: logLevel.NOTHING });
-const consumer = kafka.consumer({
-  groupId: env['GROUP_ID'] ?? 'bench-noop',
-  maxBytesPerPartition: Number(env['MAX_BYTES_PER_PARTITION'] ?? 2 * 1024 * 1024),
-  maxBytes: 10 * 1024 * 1024,
-  minBytes: Number(env['FETCH_MIN_BYTES'] ?? 1),
-  maxWaitTimeInMs: Number(env['FETCH_MAX_WAIT_MS'] ?? 5_000),
-});
-let count = 0;
-
-async function main(): Promise<void> {
-  await consumer.connect();
-  await consumer.subscribe({ topics: [env['TOPIC'] as string], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: Number(env['PARTITIONS_CONSUMED_CONCURRENTLY'] ?? 4),
-    eachBatch: async ({ batch }) => {
-      count += batch.messages.length;
-    },
-  });
-  setInterval(() => {
-    const usage = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ count, cpu: (usage.user + usage.system) / 1e6 })}\n`);
-  }, 50);
-}
-
-process.once('SIGTERM', () => void consumer.disconnect().finally(() => process.exit(0)));
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBaselineConsumer('bench-noop', async (batch) => batch.messages.length);
