@@ -1,10 +1,11 @@
 /**
  * Samples a running pipeline on a timer: acknowledged events (from the load generator's ledger),
  * events committed to the lake (the compactor's counter), consumer lag of the stream processor and
- * the compactor (their /metrics), the compactor's buffered rows and the RSS of every app; and
+ * the compactor (their /metrics), the compactor's buffered rows, the RSS of every app, the CPU time
+ * of every app, stack service and the bench process itself (the load generator runs in it); and
  * prints a progress line every few seconds.
  */
-import { chartResources, metricValue, PIPELINE_APPS, type Pipeline, type PipelineApp } from '@pipeline/testing';
+import { chartResources, cpuSecondsByTree, machineBusySeconds, metricValue, PIPELINE_APPS, stackPids, type Pipeline, type PipelineApp } from '@pipeline/testing';
 import type { LoadProgress } from '../../apps/producer/src/loadgen/runner';
 import type { AckLedger } from './ledger';
 
@@ -23,6 +24,8 @@ export interface Sample {
   compactorLag: number;
   compactorBufferedRows: number;
   rssMb: Partial<Record<PipelineApp, number>>;
+  /** CPU seconds used so far by each app, stack service and `bench` (this process), and `machine` (every process). */
+  cpuSec: Record<string, number>;
   /** Apps whose /readyz did not answer 200 (a dependency down: the shared stack may be restarted by others). */
   notReady: PipelineApp[];
 }
@@ -105,6 +108,7 @@ export class Monitor {
         compactorBufferedRows: compactor === undefined ? Number.NaN : metricValue(compactor, 'pipeline_compactor_buffered_rows'),
         rssMb: Object.fromEntries(Object.entries(this.pipeline.rss()).map(([app, mb]) => [app, Math.round(mb * 10) / 10])),
         notReady: PIPELINE_APPS.filter((_, i) => !ready[i]),
+        cpuSec: { ...cpuSecondsByTree({ ...stackPids(), ...this.pipeline.pids(), bench: process.pid }), machine: machineBusySeconds() },
       };
       this.samples.push(sample);
       if (Date.now() - this.lastPrintMs >= this.opts.printEveryMs) {
@@ -130,6 +134,29 @@ export class Monitor {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Cores each process tree used between two times (seconds since start), from the samples nearest
+   * inside them, and `other`: the machine's busy cores not in any of them. Undefined without two samples.
+   */
+  coresBetween(from: number, to: number): Record<string, number> | undefined {
+    const inside = this.between(from, to);
+    const first = inside[0];
+    const last = inside[inside.length - 1];
+    if (first === undefined || last === undefined || last.t <= first.t) return undefined;
+    const dt = last.t - first.t;
+    const out: Record<string, number> = {};
+    let named = 0;
+    for (const [name, sec] of Object.entries(last.cpuSec)) {
+      const before = first.cpuSec[name];
+      if (before === undefined) continue;
+      const cores = Math.max(0, sec - before) / dt;
+      out[name] = Math.round(cores * 1000) / 1000;
+      if (name !== 'machine') named += cores;
+    }
+    if (out['machine'] !== undefined) out['other'] = Math.round(Math.max(0, (out['machine'] as number) - named) * 1000) / 1000;
+    return out;
   }
 
   /** Seconds during which at least one app was not ready, and which apps. */

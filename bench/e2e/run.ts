@@ -71,6 +71,22 @@ interface Step extends StepVerdict {
   end: number;
   /** Some app was not ready during the step (a dependency was down): the step is run again. */
   disturbed: boolean;
+  /** Cores each process tree used after the step's first quarter (Monitor.coresBetween). */
+  cores: Record<string, number> | undefined;
+}
+
+/** `name 0.42` pairs, busiest first. */
+function formatCores(cores: Record<string, number>): string {
+  return Object.entries(cores)
+    .filter(([name]) => name !== 'machine')
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, c]) => `${name} ${c.toFixed(2)}`)
+    .join(', ') + ` (machine ${(cores['machine'] ?? 0).toFixed(2)})`;
+}
+
+/** CPU microseconds per event of each process tree at `eventsPerSec`. */
+function perEventMicros(cores: Record<string, number>, eventsPerSec: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(cores).map(([name, c]) => [name, eventsPerSec > 0 ? Math.round((c * 1e6) / eventsPerSec) : 0]));
 }
 
 /** Steps repeated because a dependency went down during them, at most. */
@@ -163,9 +179,11 @@ async function main(): Promise<void> {
         rate,
       );
       const notReady = [...new Set(monitor.between(start, end).flatMap((s) => s.notReady))];
-      const step: Step = { rate, start: round(start, 1), end: round(end, 1), ...verdict, disturbed: notReady.length > 0 };
+      const cores = monitor.coresBetween(start + SETTLE_SEC, end);
+      const step: Step = { rate, start: round(start, 1), end: round(end, 1), ...verdict, disturbed: notReady.length > 0, cores };
       steps.push(step);
       log(`step ${rate}/s: ${verdict.reason} (acked ${Math.round(verdict.ackedRate)}/s, lake ${Math.round(verdict.visibleRate)}/s, backlog ${Math.round(verdict.backlogSlope)}/s per s)`);
+      if (cores !== undefined) log(`step ${rate}/s cores: ${formatCores(cores)}`);
       if (step.disturbed && !verdict.sustained && disturbedSteps < MAX_DISTURBED) {
         disturbedSteps++;
         log(`step ${rate}/s: ${notReady.join(', ')} not ready during the step (a dependency went down); draining and running it again`);
@@ -297,7 +315,9 @@ async function main(): Promise<void> {
       sustained_step_offered_per_sec: sustainedStep.rate,
       sustained_step_acked_per_sec: Math.round(sustainedStep.ackedRate),
       saturated_lake_events_per_sec: saturated,
-      ramp: steps.map((s) => ({ rate: s.rate, start_s: s.start, end_s: s.end, acked_per_sec: Math.round(s.ackedRate), lake_per_sec: Math.round(s.visibleRate), backlog_slope: Math.round(s.backlogSlope), sustained: s.sustained, disturbed: s.disturbed, verdict: s.reason })),
+      ramp: steps.map((s) => ({ rate: s.rate, start_s: s.start, end_s: s.end, acked_per_sec: Math.round(s.ackedRate), lake_per_sec: Math.round(s.visibleRate), backlog_slope: Math.round(s.backlogSlope), sustained: s.sustained, disturbed: s.disturbed, verdict: s.reason, cores: s.cores ?? null })),
+      sustained_cores_by_process: sustainedStep.cores ?? null,
+      sustained_cpu_us_per_event_by_process: sustainedStep.cores === undefined ? null : perEventMicros(sustainedStep.cores, pipelineRate),
       freshness_p50_s: fresh.p50,
       freshness_p95_s: fresh.p95,
       freshness_max_s: fresh.max,

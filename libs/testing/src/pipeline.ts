@@ -246,6 +246,13 @@ export class Pipeline {
     return out;
   }
 
+  /** Pid of every running app. */
+  pids(): Partial<Record<PipelineApp, number>> {
+    const out: Partial<Record<PipelineApp, number>> = {};
+    for (const [app, proc] of this.procs) if (proc.running) out[app] = proc.pid;
+    return out;
+  }
+
   /** Stops every app: upstream first, so what was accepted drains downstream as far as it can. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     for (const app of ['producer', 'stream-processor', 'compactor', 'query-api'] as const) {

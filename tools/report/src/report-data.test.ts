@@ -1,4 +1,4 @@
-import { buildReport, crop, denseHistogram, meets, parseTarget, ratioRows, type ResultFile } from './report-data';
+import { buildReport, coresChart, crop, denseHistogram, meets, parseTarget, ratioRows, type ResultFile } from './report-data';
 
 describe('parseTarget', () => {
   it.each([
@@ -193,3 +193,28 @@ describe('buildReport', () => {
 function t(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+describe('coresChart', () => {
+  it('plots each process by offered rate, busiest first, without disturbed steps or idle processes', () => {
+    const ramp = [
+      { rate: 4000, sustained: false, disturbed: false, cores: { kafka: 0.3, 'stream-processor': 0.9, postgres: 0.01, machine: 1.3, other: 0.09 } },
+      { rate: 1000, sustained: true, disturbed: false, cores: { kafka: 0.2, 'stream-processor': 0.2, postgres: 0.0, machine: 0.5, other: 0.1 } },
+      { rate: 2000, sustained: false, disturbed: true, cores: { kafka: 1, 'stream-processor': 1, machine: 2 } },
+      { rate: 3000, sustained: true, disturbed: false },
+    ];
+    const chart = coresChart(ramp);
+    expect(chart?.x).toEqual([1000, 4000]);
+    expect(chart?.series.map((s) => [s.label, s.values])).toEqual([
+      ['stream-processor', [0.2, 0.9]],
+      ['kafka', [0.2, 0.3]],
+      ['other', [0.1, 0.09]],
+      ['whole machine', [0.5, 1.3]],
+    ]);
+    expect(chart?.caption).toContain('1,000/s sustained, 4,000/s not sustained');
+  });
+
+  it('is absent for a run recorded before the cores were sampled', () => {
+    expect(coresChart([{ rate: 1000, sustained: true }])).toBeNull();
+    expect(coresChart(undefined)).toBeNull();
+  });
+});

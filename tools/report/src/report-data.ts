@@ -147,6 +147,31 @@ const fmt = (v: unknown, unit = ''): string => {
   return String(v);
 };
 
+/** Cores each process used at each ramp step (bench:e2e `metrics.ramp[].cores`), by offered rate. */
+export function coresChart(ramp: unknown): Chart | null {
+  const steps = (Array.isArray(ramp) ? ramp : []).filter((s): s is Json => isObject(s) && isObject(s['cores']) && asNumber(s['rate']) !== null && s['disturbed'] !== true);
+  if (steps.length === 0) return null;
+  steps.sort((a, b) => (a['rate'] as number) - (b['rate'] as number));
+  const names = [...new Set(steps.flatMap((s) => Object.keys(s['cores'] as Json)))].filter((n) => n !== 'machine');
+  // Busiest first (by their most loaded step); processes that never reach 0.02 cores are left out.
+  const peak = (n: string) => Math.max(...steps.map((s) => asNumber(get(s, 'cores', n)) ?? 0));
+  const shown = names.filter((n) => peak(n) >= 0.02).sort((a, b) => peak(b) - peak(a));
+  return {
+    id: 'e2e-cores',
+    title: 'Where the cores go: CPU per process at each ramp step',
+    kind: 'line',
+    xLabel: 'offered events/s',
+    yLabel: 'cores',
+    x: steps.map((s) => s['rate'] as number),
+    series: [
+      ...shown.map((n) => ({ label: n, values: steps.map((s) => asNumber(get(s, 'cores', n))) })),
+      { label: 'whole machine', values: steps.map((s) => asNumber(get(s, 'cores', 'machine'))), dash: true },
+    ],
+    marks: [],
+    caption: `User + system CPU time of each process tree (/proc) after each step's first quarter, divided by wall time; "other" is the machine's busy time outside them. Steps: ${steps.map((s) => `${fmt(s['rate'])}/s ${s['sustained'] === true ? 'sustained' : 'not sustained'}`).join(', ')}.`,
+  };
+}
+
 function e2eSection(file: ResultFile | undefined): Section {
   const section: Section = { id: 'e2e', title: 'End to end: collector → Kafka → processor → compactor → Trino', source: file?.file ?? null, empty: null, figures: [], charts: [] };
   if (!file) return { ...section, empty: 'no end-to-end run recorded (npm run bench:e2e writes bench/results/e2e.json)' };
@@ -162,6 +187,11 @@ function e2eSection(file: ResultFile | undefined): Section {
     ['acknowledged / lost / duplicates', `${fmt(m('acked_events'))} / ${fmt(m('lost'))} / ${fmt(m('duplicates'))}`],
     ['max RSS', `${fmt(m('max_rss_mb'))} MB (${APPS.map((a) => `${a} ${fmt(get(j, 'metrics', 'max_rss_mb_by_app', a))}/${fmt(get(j, 'metrics', 'rss_cap_mb_by_app', a))}`).join(', ')} MB of cap)`],
   ];
+  const perEvent = m('sustained_cpu_us_per_event_by_process');
+  if (isObject(perEvent)) {
+    const busiest = Object.entries(perEvent).filter(([name, v]) => name !== 'machine' && asNumber(v) !== null && (v as number) > 0).sort((a, b) => (b[1] as number) - (a[1] as number));
+    section.figures.push(['CPU per event at that rate', `${fmt(perEvent['machine'])} µs on the whole machine: ${busiest.map(([name, v]) => `${name} ${fmt(v)}`).join(', ')} µs`]);
+  }
   const phases = Array.isArray(get(j, 'series', 'phases')) ? (get(j, 'series', 'phases') as Json[]) : [];
   const phaseMarks: Mark[] = phases.filter((p) => asNumber(p['start']) !== null && p['name'] !== 'warm-up').map((p) => ({ x: p['start'] as number, label: String(p['name']) }));
   const burst = get(j, 'series', 'burst_window');
@@ -190,6 +220,9 @@ function e2eSection(file: ResultFile | undefined): Section {
       caption: `Per ${fmt(tp['bucket_s'])} s: ramp steps of rising rate, then the burst. "visible" counts rows by the commit time of the snapshot that added them.`,
     });
   }
+
+  const cores = coresChart(m('ramp'));
+  if (cores !== null) section.charts.push(cores);
 
   const fh = get(j, 'series', 'freshness_histogram');
   if (isObject(fh) && Array.isArray(fh['sustained'])) {
