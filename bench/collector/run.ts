@@ -19,14 +19,14 @@ import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import { LOCAL_URLS } from '@pipeline/config';
 import { compressionType } from '@pipeline/kafka';
 import { decodeValue, encodeFramedValue, type EventEnvelope } from '@pipeline/schemas';
-import { NodeProcess, freePort, metricValue, sampleRss } from '@pipeline/testing';
+import { NodeProcess, deleteSubjects, freePort, metricValue, sampleRss } from '@pipeline/testing';
 import { readConfig as readProducerConfig } from '../../apps/producer/src/config';
 import { hashWriteKey } from '../../apps/producer/src/http/auth';
 import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { registerLoadgenSchemas } from '../../apps/producer/src/loadgen/register-schemas';
 import { DEFAULT_CONCURRENCY, runLoad, summarizeLatency, type LoadOptions, type LoadResult } from '../../apps/producer/src/loadgen/runner';
-import { ROOT, collectIds, createTopic, deleteSubjects, deleteTopics, producerPerfTest, quietKafka, stack } from '../lib/kafka';
-import { runBench, writeResult } from '../lib/results';
+import { ROOT, collectIds, createTopic, deleteTopics, producerPerfTest, quietKafka, stack } from '../lib/kafka';
+import { cleanupOnInterrupt, runBench, writeResult } from '../lib/results';
 
 const BROKERS = process.env['KAFKA_BROKERS'] ?? LOCAL_URLS.kafkaBrokers;
 const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? LOCAL_URLS.registry;
@@ -120,6 +120,15 @@ async function main(): Promise<void> {
   const payloadDir = mkdtempSync(join(tmpdir(), `${run}-payload-`));
   let collector: NodeProcess | undefined;
   const notes: string[] = [];
+  const cleanup = cleanupOnInterrupt(async () => {
+    await collector?.stop('SIGTERM');
+    // The restart run stops the broker: an interrupted run must not leave it down.
+    await stack('up', 'kafka').catch((err: unknown) => log(`could not make sure the broker is up: ${String(err)}`));
+    await deleteTopics(kafka, Object.values(topics)).catch(() => undefined);
+    await deleteSubjects(REGISTRY, `${run}.`).catch(() => undefined);
+    rmSync(spoolDir, { recursive: true, force: true });
+    rmSync(payloadDir, { recursive: true, force: true });
+  });
   try {
     await createTopic(kafka, topics.perf, PARTITIONS);
     await createTopic(kafka, topics.bare, PARTITIONS);
@@ -249,12 +258,7 @@ async function main(): Promise<void> {
     log(`wrote ${path}`);
     process.stdout.write(JSON.stringify({ metrics, ratios, targets }, null, 2) + '\n');
   } finally {
-    await collector?.stop('SIGTERM');
-    await stack('up', 'kafka').catch((err: unknown) => log(`could not make sure the broker is up: ${String(err)}`));
-    await deleteTopics(kafka, Object.values(topics)).catch(() => undefined);
-    await deleteSubjects(REGISTRY, `${run}.`).catch(() => undefined);
-    rmSync(spoolDir, { recursive: true, force: true });
-    rmSync(payloadDir, { recursive: true, force: true });
+    await cleanup();
   }
 }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import {
   cleanEvent,
   createTopics,
-  dropScenario,
   lakeCounts,
   objectSchema,
   produceEvents,
@@ -13,6 +12,7 @@ import {
   type Scenario,
 } from '../../apps/compactor/test/support/harness';
 import { waitFor } from '@pipeline/testing';
+import { scenarioCleanup } from './cleanup';
 
 export interface CrashRun {
   point: string;
@@ -48,6 +48,7 @@ export async function crashRuns(log: (m: string) => void): Promise<CrashRun[]> {
   for (const c of POINTS) {
     const s = scenario(`bench_crash_${c.point.replace(/-/g, '_')}`);
     await createTopics(s, c.payload > 0 ? 1 : 3);
+    const cleanup = scenarioCleanup(s);
     try {
       const schemaId = await registerSchema(s, 'page_view', objectSchema({ url: { type: 'string' }, blob: { type: 'string' } }));
       await produce(s, schemaId, 0, c.before, c.payload);
@@ -68,7 +69,7 @@ export async function crashRuns(log: (m: string) => void): Promise<CrashRun[]> {
       log(`crash ${c.point}: ${JSON.stringify(run)}`);
       out.push(run);
     } finally {
-      await dropScenario(s);
+      await cleanup();
     }
   }
   return out;

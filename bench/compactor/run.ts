@@ -25,7 +25,6 @@ import { EVENT_BASE_COLUMNS } from '../../apps/compactor/src/tables/definitions'
 import { createEventRowMapper, type MappedProperty } from '../../apps/compactor/src/tables/event-rows';
 import {
   createTopics,
-  dropScenario,
   kafka,
   killCompactors,
   lakeCounts,
@@ -37,8 +36,9 @@ import {
   transactionalProducer,
   type Scenario,
 } from '../../apps/compactor/test/support/harness';
-import { writeResult } from '../lib/results';
+import { runBench, writeResult } from '../lib/results';
 import { crashRuns } from './crash-runs';
+import { scenarioCleanup } from './cleanup';
 
 const quick = process.argv.includes('--quick');
 const SAMPLE = quick ? 20_000 : 200_000;
@@ -191,6 +191,7 @@ function probeHealthz(url: string): { stop: () => Promise<{ count: number; p99: 
 async function kafkaToLake(events: CleanEvent[]) {
   const s = scenario('bench_cmp_drain');
   await createTopics(s, 6);
+  const cleanup = scenarioCleanup(s);
   try {
     const ids = await registerMix(s);
     const producer = await transactionalProducer(s.id);
@@ -220,13 +221,14 @@ async function kafkaToLake(events: CleanEvent[]) {
       healthz,
     };
   } finally {
-    await dropScenario(s);
+    await cleanup();
   }
 }
 
 async function freshness() {
   const s = scenario('bench_cmp_fresh');
   await createTopics(s, 6);
+  const cleanup = scenarioCleanup(s);
   try {
     const ids = await registerMix(s, { batch: { type: 'integer' } });
     const compactor = await startCompactor(s, { LOG_LEVEL: 'warn', FLUSH_MAX_AGE_MS: '2000' }, 'bench-fresh');
@@ -294,7 +296,7 @@ async function freshness() {
       files: fileCount,
     };
   } finally {
-    await dropScenario(s);
+    await cleanup();
   }
 }
 
@@ -379,9 +381,5 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((err: unknown) => {
-  killCompactors();
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);
 

@@ -26,7 +26,7 @@ import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { judgeStep, percentile, round, timeToRecover, timeToSettle, type StepVerdict } from '../../tools/report/src/stats';
 import { createTopic, deleteTopics, producerPerfTest, quietKafka, type PerfTestResult } from '../lib/kafka';
 import { machineInfo } from '../lib/machine';
-import { runBench, writeResult } from '../lib/results';
+import { cleanupOnInterrupt, runBench, writeResult } from '../lib/results';
 import { CommitIndex, freshnessCells } from './lake';
 import { log as logAs, memoryCapsMb } from './monitor';
 import { BenchSession } from './session';
@@ -119,10 +119,11 @@ async function perfTestReference(kafka: Kafka, brokers: string, compression: str
     for (let i = 0; i < rounds; i++) {
       const topic = `bench_e2e_perf_${Date.now().toString(36)}_${i}`;
       await createTopic(kafka, topic, PARTITIONS);
+      const dropTopic = cleanupOnInterrupt(() => deleteTopics(kafka, [topic]));
       try {
         runs.push(await producerPerfTest({ brokers, topic, records: PERF_RECORDS, payloadFile: file, props: { 'compression.type': compression } }));
       } finally {
-        await deleteTopics(kafka, [topic]);
+        await dropTopic();
       }
       log(`perf-test run ${i + 1}: ${(runs[i] as PerfTestResult).recordsPerSec} records/s, p99 ${(runs[i] as PerfTestResult).p99LatencyMs} ms`);
     }

@@ -9,6 +9,7 @@ import { PIPELINE_APPS, Pipeline, stackSettings, type PipelineApp } from '@pipel
 import { registerLoadgenSchemas } from '../../apps/producer/src/loadgen/register-schemas';
 import { runLoad, type BurstOptions, type LoadResult } from '../../apps/producer/src/loadgen/runner';
 import { histogramQuantile, round } from '../../tools/report/src/stats';
+import { cleanupOnInterrupt } from '../lib/results';
 import { CommitIndex, freshnessBetween, lakeCounts, namespaceExists, presentCount, rowTimes, type FreshnessCells, type LakeTable } from './lake';
 import { AckLedger } from './ledger';
 import { Monitor, log, type Sample } from './monitor';
@@ -29,6 +30,8 @@ export class BenchSession {
   readonly monitor: Monitor;
   readonly phases: Phase[] = [];
   readonly lake: LakeTable;
+  /** `close`, run at most once, also when the bench is interrupted. */
+  private readonly closeOnce: () => Promise<void>;
 
   private constructor(
     readonly pipeline: Pipeline,
@@ -37,6 +40,7 @@ export class BenchSession {
   ) {
     this.monitor = new Monitor(pipeline, this.ledger, { tag, intervalMs: sampleEveryMs, printEveryMs: 5_000 });
     this.lake = { trino: createTrino(stackSettings()), catalog: 'lake', schema: pipeline.names.namespace, table: 'events', topic: pipeline.names.cleanTopic };
+    this.closeOnce = cleanupOnInterrupt(() => this.dropRun());
   }
 
   /**
@@ -53,6 +57,7 @@ export class BenchSession {
       env: { LOG_LEVEL: 'warn' },
       appEnv: { ...opts.appEnv, compactor: { LAG_INTERVAL_MS: '1000', ...opts.appEnv?.compactor } },
     });
+    const session = new BenchSession(pipeline, opts.tag, opts.sampleEveryMs);
     try {
       for (const app of PIPELINE_APPS) {
         for (let attempt = 1; ; attempt++) {
@@ -67,10 +72,9 @@ export class BenchSession {
       }
       await registerLoadgenSchemas(stackSettings().SCHEMA_REGISTRY_URL, pipeline.names.subjectPrefix);
     } catch (err) {
-      await pipeline.destroy().catch(() => undefined);
+      await session.close();
       throw err;
     }
-    const session = new BenchSession(pipeline, opts.tag, opts.sampleEveryMs);
     session.monitor.start();
     return session;
   }
@@ -209,8 +213,13 @@ export class BenchSession {
     return { t: samples.map((s) => s.t), byApp, maxByApp, max: Math.max(...Object.values(maxByApp)) };
   }
 
-  /** Stops the apps and removes what the run created on the stack, again while Trino still lists the namespace (a busy or restarting Trino drops tables half way). */
-  async close(): Promise<void> {
+  /** Stops the apps and removes what the run created on the stack (once; Ctrl-C runs it too). */
+  close(): Promise<void> {
+    return this.closeOnce();
+  }
+
+  /** `close`: again while Trino still lists the namespace (a busy or restarting Trino drops tables half way). */
+  private async dropRun(): Promise<void> {
     this.monitor.stop();
     for (let attempt = 1; ; attempt++) {
       await this.pipeline.destroy().catch((err: unknown) => log(this.tag, `cleanup: ${String(err)}`));

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { FAULT_IDS, type FaultId } from '../../apps/pipeline-e2e/src/faults/faults';
 import { FaultScenario, type FaultResult, type LakeAccounting } from '../../apps/pipeline-e2e/src/faults/scenario';
 import { machineInfo } from '../lib/machine';
-import { runBench, writeResult } from '../lib/results';
+import { cleanupOnInterrupt, runBench, writeResult } from '../lib/results';
 
 const { values: args } = parseArgs({
   options: {
@@ -69,18 +69,8 @@ async function main(): Promise<number> {
     lakeTimeoutMs: 300_000,
     log,
   });
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: starting every stopped service again and dropping the run`);
-    void scenario
-      .close()
-      .catch((err: unknown) => log(`cleanup failed: ${(err as Error).message}`))
-      .finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Starts every stopped service again and drops the run, also when the bench is interrupted.
+  const close = cleanupOnInterrupt(() => scenario.close());
   const notes: string[] = [];
   let accounting: LakeAccounting | undefined;
   const started = Date.now();
@@ -158,9 +148,7 @@ async function main(): Promise<number> {
     });
     for (const line of summary(results, accounting)) log(line);
     log(`wrote ${path}`);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (!interrupted) await scenario.close();
+    await close();
   }
   const failed = accounting === undefined || accounting.lost > 0 || accounting.duplicates > 0 || notes.some((n) => n.includes(' failed:') || n.startsWith('fault not visible'));
   return failed ? 1 : 0;

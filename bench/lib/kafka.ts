@@ -105,12 +105,3 @@ export async function collectIds(kafka: Kafka, topic: string, want: ReadonlySet<
   }
 }
 
-/** Deletes every registry subject starting with `prefix` (soft, then permanent, as Apicurio's ccompat API wants). */
-export async function deleteSubjects(registryUrl: string, prefix: string): Promise<void> {
-  const base = registryUrl.replace(/\/+$/, '');
-  const subjects = (await (await fetch(`${base}/subjects`)).json()) as string[];
-  for (const subject of subjects.filter((s) => s.startsWith(prefix))) {
-    await fetch(`${base}/subjects/${encodeURIComponent(subject)}`, { method: 'DELETE' });
-    await fetch(`${base}/subjects/${encodeURIComponent(subject)}?permanent=true`, { method: 'DELETE' });
-  }
-}

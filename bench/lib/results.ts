@@ -37,8 +37,51 @@ export function compactNumberArrays(json: string): string {
   return json.replace(flat, (m) => m.replace(/\s+/g, '')).replace(nested, (m) => m.replace(/\s+/g, ''));
 }
 
-/** Runs a bench script's main and exits with its code (0 when it returns nothing), or 1 after printing what it threw. */
+/** Cleanups registered with `cleanupOnInterrupt` that have not run yet, oldest first. */
+const pendingCleanups: Array<() => Promise<void>> = [];
+
+/**
+ * Makes `fn` (what a bench drops from the shared stack: topics, groups, subjects, tables, the apps it
+ * started) run once: when the bench calls the returned function (from its `finally`), or, if Ctrl-C
+ * or SIGTERM comes first, from `runBench` before the process exits. Without it an interrupted run
+ * would leave its topics and tables behind on the stack.
+ */
+export function cleanupOnInterrupt(fn: () => Promise<unknown> | unknown): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const once = (): Promise<void> => {
+    running ??= (async () => {
+      const i = pendingCleanups.indexOf(once);
+      if (i >= 0) pendingCleanups.splice(i, 1);
+      await fn();
+    })();
+    return running;
+  };
+  pendingCleanups.push(once);
+  return once;
+}
+
+/** Runs the pending cleanups, newest first, each even if another failed. */
+async function runPendingCleanups(): Promise<void> {
+  for (const cleanup of [...pendingCleanups].reverse()) {
+    await cleanup().catch((err: unknown) => console.error(`cleanup failed: ${(err as Error).message}`));
+  }
+}
+
+/**
+ * Runs a bench script's main and exits with its code (0 when it returns nothing), or 1 after printing
+ * what it threw. SIGINT or SIGTERM runs the pending `cleanupOnInterrupt` cleanups and exits 130; a
+ * second signal exits at once.
+ */
 export function runBench(main: () => Promise<number | void>): void {
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`\n${signal}: dropping what this run created on the stack (again to exit at once)`);
+    void runPendingCleanups().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   main().then(
     (code) => process.exit(code ?? 0),
     (err: unknown) => {

@@ -19,11 +19,13 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { LOCAL_URLS } from '@pipeline/config';
 import { compressionType } from '@pipeline/kafka';
+import { deleteSubjects } from '@pipeline/testing';
 import { readConfig as readCollectorConfig } from '@pipeline/producer/config';
 import { readConfig as readProcessorConfig } from '@pipeline/stream-processor/config';
+import { cleanupOnInterrupt, runBench } from '../lib/results';
 import { AGENT_POOL_SIZE, BENCH_SCHEMAS, benchEvents, describeAgents } from './events';
 
 const ROOT = resolve(__dirname, '../..');
@@ -133,9 +135,18 @@ async function measure(mode: Mode, round: number, children: ChildProcess[], samp
   return m;
 }
 
+/** Consumer processes that are running, so an interrupted bench stops them. */
+const running = new Set<ChildProcess>();
+
+function tracked(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 /** A plain kafkajs consumer script (noop-consumer.ts, passthrough-consumer.ts) that prints its count and CPU seconds. */
 async function runBaseline(mode: 'noop' | 'passthrough', prefix: string, topic: string, round: number): Promise<Measurement> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', join(ROOT, 'bench/processor/tsconfig.json'), join(ROOT, `bench/processor/${mode}-consumer.ts`)], {
+  const child = tracked(spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', join(ROOT, 'bench/processor/tsconfig.json'), join(ROOT, `bench/processor/${mode}-consumer.ts`)], {
     env: {
       PATH: process.env['PATH'] ?? '',
       NODE_OPTIONS,
@@ -149,7 +160,7 @@ async function runBaseline(mode: 'noop' | 'passthrough', prefix: string, topic: 
       PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  }));
   let latest: Sample | undefined;
   let buffer = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -187,7 +198,7 @@ async function runProcessor(mode: 'at_least_once' | 'exactly_once' | 'exactly_on
 }
 
 function spawnProcessor(mode: 'at_least_once' | 'exactly_once', prefix: string, topic: string, app: string, port: number, nodeArgs: string[]): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/stream-processor/main.cjs')], {
+  return tracked(spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/stream-processor/main.cjs')], {
     env: {
       PATH: process.env['PATH'] ?? '',
       NODE_OPTIONS,
@@ -211,7 +222,7 @@ function spawnProcessor(mode: 'at_least_once' | 'exactly_once', prefix: string, 
       PARTITIONS_CONSUMED_CONCURRENTLY: CONCURRENCY,
     },
     stdio: ['ignore', process.env['BENCH_VERBOSE'] ? 'inherit' : 'ignore', 'inherit'],
-  });
+  }));
 }
 
 async function main(): Promise<void> {
@@ -222,6 +233,11 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const results: Measurement[] = [];
+  const dropRun = cleanupOnInterrupt(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    if (!args.keep) await dropPrefixed(admin, prefix);
+    await admin.disconnect();
+  });
   try {
     console.error(`registering schemas, creating ${topic} (${PARTITIONS} partitions) and writing ${EVENTS} events`);
     const schemaIds: Record<string, number> = {};
@@ -325,26 +341,21 @@ async function main(): Promise<void> {
     writeFileSync(join(ROOT, 'bench/results/processor.json'), `${JSON.stringify(output, null, 2)}\n`);
     console.log(JSON.stringify({ metrics: output.metrics, ratios: output.ratios }, null, 2));
   } finally {
-    if (!args.keep) {
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-      if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
-      const subjects = ((await (await fetch(`${REGISTRY}/subjects`)).json()) as string[]).filter((s) => s.startsWith(prefix));
-      for (const s of subjects) {
-        await fetch(`${REGISTRY}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' });
-        await fetch(`${REGISTRY}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' });
-      }
-    }
-    await admin.disconnect();
+    await dropRun();
   }
+}
+
+/** Deletes the run's topics, consumer groups and registry subjects (all named `<prefix>...`). */
+async function dropPrefixed(admin: Admin, prefix: string): Promise<void> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  await deleteSubjects(REGISTRY, prefix);
 }
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -16,7 +16,7 @@ import { createTrino, queryAll } from '@pipeline/lake';
 import { NodeProcess, freePort, stackSettings } from '@pipeline/testing';
 import { configSchema as queryApiConfig } from '../../apps/query-api/src/config';
 import { GUARD_ATTACKS } from '../../apps/query-api/src/sql/guard-corpus';
-import { writeResult } from '../lib/results';
+import { cleanupOnInterrupt, runBench, writeResult } from '../lib/results';
 
 const ROOT = join(__dirname, '..', '..');
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 200);
@@ -47,7 +47,7 @@ async function direct(statement: string, schema: string): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const schema = `bench_query_${randomBytes(4).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'bench-query-'));
   const token = `qapi_${randomBytes(32).toString('base64url')}`;
@@ -57,6 +57,12 @@ async function main(): Promise<void> {
   console.log(`== seeding lake.${schema}.events`);
   await sql(`CREATE SCHEMA lake.${schema}`);
   let service: NodeProcess | undefined;
+  const cleanup = cleanupOnInterrupt(async () => {
+    await service?.stop('SIGTERM');
+    await sql(`DROP TABLE IF EXISTS lake.${schema}.events`).catch(() => undefined);
+    await sql(`DROP SCHEMA IF EXISTS lake.${schema}`).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
   try {
     await sql(`CREATE TABLE lake.${schema}.events (event_id varchar, event_type varchar, occurred_at timestamp(6) with time zone, received_at timestamp(6) with time zone, user_id varchar)
                WITH (partitioning = ARRAY['day(occurred_at)', 'event_type'])`);
@@ -180,16 +186,10 @@ async function main(): Promise<void> {
     });
     console.log(JSON.stringify({ metrics, ratios, targets }, null, 2));
     console.log(`wrote ${path}`);
-    if (!Object.values(targets).every((t) => t.ok)) process.exitCode = 1;
+    return Object.values(targets).every((t) => t.ok) ? 0 : 1;
   } finally {
-    await service?.stop('SIGTERM');
-    await sql(`DROP TABLE IF EXISTS lake.${schema}.events`).catch(() => undefined);
-    await sql(`DROP SCHEMA IF EXISTS lake.${schema}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await cleanup();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -3,6 +3,7 @@ export { uniqueName } from './names';
 export { stackSettings, type StackSettings } from './stack';
 export { STACK_SERVICES, stackPids, stackService, type StackService } from './stack-control';
 export { cpuSecondsByTree, machineBusySeconds } from './cpu';
+export { deleteSubjects } from './registry';
 export { waitFor, type WaitForOptions } from './wait-for';
 export { LOCAL_DEV_QUERY_TOKEN, LOCAL_DEV_WRITE_KEY, PIPELINE_APPS, Pipeline, pipelineNames, type PipelineApp, type PipelineNames, type PipelineOptions } from './pipeline';
 export { freePort, metricValue, NodeProcess, rssMb, runCommand, sampleRss, type ExitStatus, type NodeProcessOptions } from './processes';

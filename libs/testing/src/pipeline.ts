@@ -6,6 +6,7 @@ import { createKafka } from '@pipeline/kafka';
 import { createTrino, queryAll } from '@pipeline/lake';
 import { withChartHeapLimit } from './chart-resources';
 import { uniqueName } from './names';
+import { deleteSubjects } from './registry';
 import { freePort, NodeProcess, type ExitStatus } from './processes';
 import { stackSettings } from './stack';
 
@@ -281,12 +282,7 @@ export class Pipeline {
     } finally {
       await admin.disconnect();
     }
-    const subjects = (await (await fetch(`${settings.SCHEMA_REGISTRY_URL}/subjects`)).json()) as string[];
-    for (const subject of subjects.filter((s) => s.startsWith(n.subjectPrefix))) {
-      const url = `${settings.SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}`;
-      await fetch(url, { method: 'DELETE' });
-      await fetch(`${url}?permanent=true`, { method: 'DELETE' });
-    }
+    await deleteSubjects(settings.SCHEMA_REGISTRY_URL, n.subjectPrefix);
   }
 
   /** Registers a JSON Schema for an event type under the run's subject prefix; returns its id. */

@@ -12,7 +12,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { ensureTopics } from '@pipeline/kafka';
 import { createS3Client, createTrino, queryAll, type QueryResult } from '@pipeline/lake';
 import { encodeFramedValue, encodeUnframedValue, type AggregateRecord, type CleanEvent } from '@pipeline/schemas';
-import { stackSettings, uniqueName, waitFor } from '@pipeline/testing';
+import { deleteSubjects, stackSettings, uniqueName, waitFor } from '@pipeline/testing';
 
 export const settings = stackSettings();
 export const s3 = createS3Client(settings);
@@ -65,11 +65,12 @@ export async function createTopics(s: Scenario, partitions: number, aggNames: st
   }
 }
 
-/** Drops the scenario's tables, namespace and topics. */
+/** Drops the scenario's tables, namespace, registry subjects and topics. */
 export async function dropScenario(s: Scenario): Promise<void> {
   const tables = await sql(`SHOW TABLES FROM lake.${s.namespace}`).catch(() => ({ rows: [] as unknown[][] }));
   for (const [t] of tables.rows) await sql(`DROP TABLE IF EXISTS lake.${s.namespace}."${String(t)}"`).catch(() => undefined);
   await sql(`DROP SCHEMA IF EXISTS lake.${s.namespace}`).catch(() => undefined);
+  await deleteSubjects(settings.SCHEMA_REGISTRY_URL, s.subjectPrefix).catch(() => undefined);
   const admin = kafka.admin();
   await admin.connect();
   try {

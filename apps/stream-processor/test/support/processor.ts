@@ -8,7 +8,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createKafka } from '@pipeline/kafka';
 import { encodeFramedValue, encodeUnframedValue } from '@pipeline/schemas';
-import { stackSettings, uniqueName, waitFor } from '@pipeline/testing';
+import { deleteSubjects as deleteRegistrySubjects, stackSettings, uniqueName, waitFor } from '@pipeline/testing';
 import { loadAggregatesConfig } from '../../src/aggregates/aggregates-config';
 import { buildProcessorApp } from '../../src/app';
 import { readConfig } from '../../src/config';
@@ -154,12 +154,8 @@ export async function registerSchema(subject: string, schema: unknown): Promise<
   return ((await res.json()) as { id: number }).id;
 }
 
-export async function deleteSubjects(prefix: string): Promise<void> {
-  const subjects = (await (await fetch(`${settings.SCHEMA_REGISTRY_URL}/subjects`)).json()) as string[];
-  for (const subject of subjects.filter((s) => s.startsWith(prefix))) {
-    await fetch(`${settings.SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}`, { method: 'DELETE' });
-    await fetch(`${settings.SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}?permanent=true`, { method: 'DELETE' });
-  }
+export function deleteSubjects(prefix: string): Promise<void> {
+  return deleteRegistrySubjects(settings.SCHEMA_REGISTRY_URL, prefix);
 }
 
 export interface TestEvent {
