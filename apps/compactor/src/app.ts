@@ -163,7 +163,8 @@ export function buildCompactorApp(deps: CompactorDeps) {
     for (const [topic, parts] of byTopic) {
       const kind = route(topic)?.kind ?? 'other';
       const ends = await admin.fetchTopicOffsets(topic);
-      const committed = await admin.fetchOffsets({ groupId: config.GROUP_ID, topics: [topic] });
+      // The group's committed offsets matter only for partitions not consumed from yet (2 more requests per topic).
+      const committed = parts.some((p) => p.next === undefined) ? await admin.fetchOffsets({ groupId: config.GROUP_ID, topics: [topic] }) : [];
       for (const p of parts) {
         const end = BigInt(ends.find((e) => e.partition === p.partition)?.high ?? '0');
         const groupOffset = committed[0]?.partitions.find((c) => c.partition === p.partition)?.offset;
