@@ -42,7 +42,9 @@ export const configSchema = z
       'Most event_ids remembered by the process across all its input partitions (about 110 bytes of heap each); beyond it a partition forgets its oldest first, before their TTL.',
     ),
     SNAPSHOT_INTERVAL_MS: envInt(30_000, 100).describe('How often each partition writes its window state to the changelog; a restore replays at most this much input.'),
-    PROGRESS_INTERVAL_MS: envInt(1_000, 10).describe('How often each partition tells the merge stage its watermark.'),
+    PROGRESS_INTERVAL_MS: envInt(10_000, 10).describe(
+      'How often each partition tells the merge stage its watermark when no merged window became due (a watermark that makes one due is sent at once); under half the aggregates\' idleTimeout.',
+    ),
     MERGE_RETENTION_MS: envInt(3_600_000, 1_000).describe('How long the merge stage keeps an emitted window to fold in a late partial result (by record time).'),
     TOPIC_PARTITIONS: envInt(6, 1, 10_000).describe('Partitions of the output and repartition topics the processor creates when missing.'),
     TOPIC_RETENTION_MS: envInt(7 * DAY_MS, 60_000).describe('retention.ms of the output and repartition topics the processor creates.'),

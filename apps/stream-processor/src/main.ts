@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { createKafka } from '@pipeline/kafka';
 import { createLogger, createMetricsRegistry, runService } from '@pipeline/runtime';
-import { loadAggregatesConfig } from './aggregates/aggregates-config';
+import { checkProgressInterval, loadAggregatesConfig } from './aggregates/aggregates-config';
 import { buildProcessorApp } from './app';
 import { readConfig } from './config';
 
@@ -11,6 +11,7 @@ function main(): void {
   try {
     config = readConfig();
     aggregates = loadAggregatesConfig(config.AGGREGATES_FILE);
+    checkProgressInterval(config.PROGRESS_INTERVAL_MS, aggregates);
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);

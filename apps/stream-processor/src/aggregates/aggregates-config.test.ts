@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AGGREGATES } from '@pipeline/windowing';
-import { loadAggregatesConfig, parseAggregatesConfig } from './aggregates-config';
+import { checkProgressInterval, loadAggregatesConfig, parseAggregatesConfig } from './aggregates-config';
 
 describe('aggregates config', () => {
   it('ships the three default aggregates, timed by occurred_at; only sessions are partition-local', () => {
@@ -39,5 +39,15 @@ describe('aggregates config', () => {
     writeFileSync(bad, JSON.stringify({ timeField: 'occurred_at', aggregates: [] }));
     expect(() => loadAggregatesConfig(bad)).toThrow(/bad\.json:\n {2}aggregates: /);
     expect(() => loadAggregatesConfig(join(dir, 'missing.json'))).toThrow(/missing\.json/);
+  });
+
+  it('wants the progress interval at most half the idle timeout when some aggregate is merged', () => {
+    const shipped = loadAggregatesConfig(undefined);
+    expect(shipped.windowing.watermark.idleTimeout).toBe(60_000);
+    expect(() => checkProgressInterval(30_000, shipped)).not.toThrow();
+    expect(() => checkProgressInterval(30_001, shipped)).toThrow("PROGRESS_INTERVAL_MS (30001) must be at most half the aggregates' watermark idleTimeout (60000 ms)");
+    const onlyLocal = parseAggregatesConfig({ timeField: 'occurred_at', aggregates: [{ name: 's', window: { type: 'session', gap: '5m' }, groupBy: ['user_key'], measures: [{ kind: 'count' }] }] });
+    if (!onlyLocal.ok) throw new Error(JSON.stringify(onlyLocal.problems));
+    expect(() => checkProgressInterval(600_000, onlyLocal.config)).not.toThrow();
   });
 });

@@ -74,3 +74,15 @@ export function loadAggregatesConfig(path: string | undefined): AggregatesConfig
   }
   return result.config;
 }
+
+/**
+ * The merge stage treats an input partition it has not heard from for the watermark's idleTimeout
+ * as idle, and partitions tell it their watermark at least every PROGRESS_INTERVAL_MS: that must
+ * be well under the timeout, or busy partitions would count as idle. Throws Error naming both.
+ */
+export function checkProgressInterval(progressIntervalMs: number, aggregates: AggregatesConfig): void {
+  const idleMs = aggregates.windowing.watermark.idleTimeout;
+  if (aggregates.needsMerge && progressIntervalMs * 2 > idleMs) {
+    throw new Error(`PROGRESS_INTERVAL_MS (${progressIntervalMs}) must be at most half the aggregates' watermark idleTimeout (${idleMs} ms)`);
+  }
+}

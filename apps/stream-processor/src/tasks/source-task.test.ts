@@ -187,14 +187,42 @@ describe('SourceTask', () => {
     expect(partial.filter((p): p is PartialMessage => p.t === 'p').map((p) => p.st.count)).toEqual([2]);
   });
 
-  it('sends a moved watermark to the merge stage at once, and an unchanged one only as a heartbeat per interval', async () => {
+  it('sends the merge stage a watermark that makes a merged window due at once, any other only as a heartbeat per interval', async () => {
+    // per_type is merged: tumbling 1 minute, no lateness, so a window is due at every whole minute.
     const { task, tick } = setup({ progressIntervalMs: 60_000 });
-    const progress = async (first: number, at: number) =>
-      (await task.process(records(first, [{ id: `e${first}`, at }]), first + 1)).outbox.messages('repartition').filter((m) => m.partition !== undefined).length;
-    expect(await progress(0, BASE_MS)).toBe(3);
-    expect(await progress(1, BASE_MS + 1_000)).toBe(3);
-    expect(await progress(2, BASE_MS)).toBe(0);
+    const progress = async (first: number, at: number) => {
+      const sent = (await task.process(records(first, [{ id: `e${first}`, at }]), first + 1)).outbox.messages('repartition').filter((m) => m.partition !== undefined);
+      return sent.map((m) => (JSON.parse(String(m.value)) as ProgressMessage).wm);
+    };
+    expect(await progress(0, BASE_MS + 1_000)).toEqual([BASE_MS + 1_000, BASE_MS + 1_000, BASE_MS + 1_000]);
+    // Moved, but the next due time (BASE + 1m) is not reached: no message.
+    expect(await progress(1, BASE_MS + 30_000)).toEqual([]);
+    expect(await progress(2, BASE_MS + MINUTE - 1)).toEqual([]);
+    // Reaches BASE + 1m, when the window [BASE, BASE + 1m) is due: sent at once.
+    expect(await progress(3, BASE_MS + MINUTE)).toEqual([BASE_MS + MINUTE, BASE_MS + MINUTE, BASE_MS + MINUTE]);
+    // Past two due times in one batch.
+    expect(await progress(4, BASE_MS + 3 * MINUTE + 5)).toHaveLength(3);
+    expect(await progress(5, BASE_MS + 3 * MINUTE + 10)).toEqual([]);
+    expect(await progress(6, BASE_MS)).toEqual([]);
+    // The heartbeat: after the interval, whatever the watermark did.
     tick(60_000);
-    expect(await progress(3, BASE_MS)).toBe(3);
+    expect(await progress(7, BASE_MS)).toEqual([BASE_MS + 3 * MINUTE + 10, BASE_MS + 3 * MINUTE + 10, BASE_MS + 3 * MINUTE + 10]);
+  });
+
+  it('reckons the due times of a hopping window with its slide and lateness', async () => {
+    const parsed = parseAggregatesConfig({
+      timeField: 'occurred_at',
+      watermark: { maxOutOfOrderness: 0, allowedLateness: '10s', maxFuture: '5m' },
+      aggregates: [{ name: 'active', window: { type: 'hopping', size: '5m', slide: '1m' }, groupBy: [], measures: [{ kind: 'distinct', field: 'user_key' }] }],
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const { task } = setup({ aggregates: parsed.config, progressIntervalMs: 3_600_000 });
+    const sent = async (first: number, at: number) => (await task.process(records(first, [{ id: `e${first}`, at }]), first + 1)).outbox.messages('repartition').filter((m) => m.partition !== undefined).length;
+    expect(await sent(0, BASE_MS)).toBe(3);
+    // Windows start every minute and are due 5m 10s later: at BASE + 10s, BASE + 1m 10s, ...
+    expect(await sent(1, BASE_MS + 9_999)).toBe(0);
+    expect(await sent(2, BASE_MS + 10_000)).toBe(3);
+    expect(await sent(3, BASE_MS + MINUTE + 9_999)).toBe(0);
+    expect(await sent(4, BASE_MS + MINUTE + 10_000)).toBe(3);
   });
 });

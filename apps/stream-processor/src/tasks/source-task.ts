@@ -105,6 +105,8 @@ export class SourceTask {
   private lastSnapshotAt = -Infinity;
   private lastProgressAt = -Infinity;
   private lastProgressWatermark = -Infinity;
+  /** Watermarks at which some merged window becomes due: `offsetMs + k * slideMs`, per merged aggregate. */
+  private readonly mergeDue: ReadonlyArray<{ slideMs: number; offsetMs: number }>;
   /** Next input offset whose effect is not in the state yet. */
   position = 0;
   /** Offset committed with the last transaction (what a restarted owner resumes from). */
@@ -117,6 +119,25 @@ export class SourceTask {
     this.partition = opts.partition;
     this.dedup = createDedupStore({ ttlMs: opts.dedupTtlMs, budget: opts.dedupBudget });
     this.engine = this.newEngine(undefined);
+    const { windowing, local } = opts.aggregates;
+    this.mergeDue = windowing.aggregates
+      .filter((a) => !local.has(a.name) && a.window.type !== 'session')
+      .map((a) => {
+        const window = a.window as { size: number; slide?: number };
+        // A window starting at k * slide is due once every source's watermark reaches its end plus the lateness.
+        return { slideMs: window.slide ?? window.size, offsetMs: window.size + (a.allowedLateness ?? windowing.watermark.allowedLateness) };
+      });
+  }
+
+  /**
+   * True when the merge stage must hear of a watermark move from `from` to `to` at once: it is the
+   * first, or it reaches the due time of a merged window. (Merged aggregates are tumbling or
+   * hopping: sessions are always partition-local.) Other moves wait for the next heartbeat.
+   */
+  private completesMergedWindow(from: number, to: number): boolean {
+    if (!Number.isFinite(to) || to <= from) return false;
+    if (!Number.isFinite(from)) return true;
+    return this.mergeDue.some(({ slideMs, offsetMs }) => Math.floor((to - offsetMs) / slideMs) > Math.floor((from - offsetMs) / slideMs));
   }
 
   private newEngine(snapshot: EngineSnapshot | undefined): WindowEngine<AggregationView> {
@@ -250,8 +271,10 @@ export class SourceTask {
     }
     outbox.add(topics.changelog, { key: POSITION_KEY, value: JSON.stringify({ next: nextOffset }), partition: this.partition });
     const watermark = this.engine.stats().watermarkMs;
-    // A moved watermark is always sent (the merge stage waits for it); an unchanged one is a heartbeat, at most once per interval.
-    if (topics.repartition !== undefined && (watermark !== this.lastProgressWatermark || now - this.lastProgressAt >= this.opts.progressIntervalMs)) {
+    // A watermark that makes a merged window due is sent at once (the merge stage waits for it); any
+    // other is a heartbeat, at most once per interval. Each progress message adds every repartition
+    // partition to the transaction, and wakes a merge transaction on each.
+    if (topics.repartition !== undefined && (this.completesMergedWindow(this.lastProgressWatermark, watermark) || now - this.lastProgressAt >= this.opts.progressIntervalMs)) {
       this.lastProgressAt = now;
       this.lastProgressWatermark = watermark;
       const progress: ProgressMessage = { t: 'w', src: this.partition, n: this.opts.sourcePartitions, wm: Number.isFinite(watermark) ? watermark : null };
