@@ -128,7 +128,7 @@ describe('report page in Chromium', () => {
     const { data, html, json } = generateReport(RESULTS, out);
     expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual(data);
     const files = readResults(RESULTS).map((f) => f.file);
-    if (files.includes('e2e.json')) expect(data.sections.find((s) => s.id === 'e2e')?.charts.map((c) => c.id)).toEqual(['e2e-throughput', 'e2e-freshness-histogram', 'e2e-burst-lag', 'e2e-rss', 'e2e-freshness-over-time']);
+    if (files.includes('e2e.json')) expect(data.sections.find((s) => s.id === 'e2e')?.charts.map((c) => c.id)).toEqual(['e2e-throughput', 'e2e-cores', 'e2e-freshness-histogram', 'e2e-burst-lag', 'e2e-rss', 'e2e-freshness-over-time']);
 
     await open(html);
     mkdirSync(ARTIFACTS, { recursive: true });
