@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { localStackStateDir } from '@pipeline/config';
 
 /** Repository root (deploy/local/src -> ../../..). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -12,9 +13,7 @@ export const CACHE_DIR =
   process.env['PIPELINE_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'event-pipeline');
 
 /** Data directories, logs and pid files of the running stack. */
-export const STATE_DIR =
-  process.env['PIPELINE_STATE_DIR'] ??
-  join(process.env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state'), 'event-pipeline');
+export const STATE_DIR = localStackStateDir();
 
 export const LOG_DIR = join(STATE_DIR, 'logs');
 export const RUN_DIR = join(STATE_DIR, 'run');

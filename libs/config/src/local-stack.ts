@@ -1,3 +1,6 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * Endpoints and development credentials of the local stack (`npm run stack -- up`).
  * The stack tool starts services on these addresses and every app's config defaults to them,
@@ -21,3 +24,12 @@ export const LOCAL_URLS = {
   trino: `http://${LOCAL_STACK.host}:${LOCAL_STACK.trino.port}`,
   postgres: `postgresql://${LOCAL_STACK.postgres.user}:${LOCAL_STACK.postgres.password}@${LOCAL_STACK.host}:${LOCAL_STACK.postgres.port}`,
 } as const;
+
+/**
+ * Where the local stack keeps its data, logs and pid files (`<dir>/run/<service>.pid`):
+ * PIPELINE_STATE_DIR, else `$XDG_STATE_HOME/event-pipeline`, else `~/.local/state/event-pipeline`.
+ * The stack tool writes there and the test harness reads the pid files.
+ */
+export function localStackStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['PIPELINE_STATE_DIR'] ?? join(env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state'), 'event-pipeline');
+}

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { localStackStateDir } from '@pipeline/config';
 import { runCommand } from './processes';
 
 /** The local stack's services, as the stack tool (`deploy/local`) names them. */
@@ -26,16 +26,11 @@ export async function stackService(action: 'up' | 'down', service: StackService)
   }
 }
 
-/** The stack tool's pid files: `<state dir>/run/<service>.pid`, the state dir as deploy/local/src/paths.ts resolves it. */
-function runDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env['PIPELINE_STATE_DIR'] ?? join(env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state'), 'event-pipeline'), 'run');
-}
-
 /** Pid of each local stack service the stack tool started and that is still running. */
 export function stackPids(): Partial<Record<StackService, number>> {
   const out: Partial<Record<StackService, number>> = {};
   for (const service of STACK_SERVICES) {
-    const file = join(runDir(), `${service}.pid`);
+    const file = join(localStackStateDir(), 'run', `${service}.pid`);
     if (!existsSync(file)) continue;
     const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
     if (Number.isInteger(pid) && existsSync(`/proc/${pid}`)) out[service] = pid;
