@@ -40,22 +40,26 @@ class FakeBroker {
   endTxn = () => this.call('endTxn');
 }
 
+type CoordinatorKind = 'group' | 'transaction';
+
 function fakeCluster() {
-  const lookups: Array<{ type: 'group' | 'transaction'; key: string }> = [];
-  let next: FakeBroker = new FakeBroker(1);
+  const lookups: Array<{ type: CoordinatorKind; key: string }> = [];
+  const next: Record<CoordinatorKind, FakeBroker> = { transaction: new FakeBroker(1), group: new FakeBroker(1) };
+  next.group = next.transaction;
   return {
     lookups,
-    /** The broker the next lookup answers with (the coordinator moved). */
-    moveTo(broker: FakeBroker) {
-      next = broker;
+    /** The broker the next lookups of `kinds` answer with (the coordinator moved). */
+    moveTo(broker: FakeBroker, kinds: CoordinatorKind[] = ['transaction', 'group']) {
+      for (const kind of kinds) next[kind] = broker;
     },
-    current: () => next,
+    current: (kind: CoordinatorKind = 'transaction') => next[kind],
     cluster: {
       retry: { retries: 2, initialRetryTime: 1, maxRetryTime: 5 },
       refreshMetadataIfNecessary: () => Promise.resolve(),
       findGroupCoordinator: ({ groupId, coordinatorType }: { groupId: string; coordinatorType: number }) => {
-        lookups.push({ type: coordinatorType === COORDINATOR_TYPES.TRANSACTION ? 'transaction' : 'group', key: groupId });
-        return Promise.resolve(next);
+        const type: CoordinatorKind = coordinatorType === COORDINATOR_TYPES.TRANSACTION ? 'transaction' : 'group';
+        lookups.push({ type, key: groupId });
+        return Promise.resolve(next[type]);
       },
     },
   };
@@ -70,16 +74,19 @@ async function transaction(eos: EosManager): Promise<void> {
   await eos.commit();
 }
 
-function manager(f: ReturnType<typeof fakeCluster>): EosManager {
-  return createEosManager({ logger: quiet, cluster: f.cluster, transactional: true, transactionalId: 'tx-1' });
+/** A transaction manager on a fake cluster, its producer id initialised and one transaction done. */
+async function started(): Promise<{ f: ReturnType<typeof fakeCluster>; eos: EosManager }> {
+  const f = fakeCluster();
+  const eos = createEosManager({ logger: quiet, cluster: f.cluster, transactional: true, transactionalId: 'tx-1' });
+  await eos.initProducerId();
+  await transaction(eos);
+  return { f, eos };
 }
 
 describe('transactional producer coordinators (kafkajs patch)', () => {
   it('looks each coordinator up once for many transactions', async () => {
-    const f = fakeCluster();
-    const eos = manager(f);
-    await eos.initProducerId();
-    for (let i = 0; i < 10; i++) await transaction(eos);
+    const { f, eos } = await started();
+    for (let i = 0; i < 9; i++) await transaction(eos);
     expect(f.lookups).toEqual([
       { type: 'transaction', key: 'tx-1' },
       { type: 'group', key: 'group-a' },
@@ -88,10 +95,7 @@ describe('transactional producer coordinators (kafkajs patch)', () => {
   });
 
   it('looks the transaction coordinator up again after a request to it failed', async () => {
-    const f = fakeCluster();
-    const eos = manager(f);
-    await eos.initProducerId();
-    await transaction(eos);
+    const { f, eos } = await started();
     const old = f.current();
     eos.beginTransaction();
     await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
@@ -109,16 +113,11 @@ describe('transactional producer coordinators (kafkajs patch)', () => {
   });
 
   it('looks the group coordinator up again when TxnOffsetCommit says it moved', async () => {
-    const f = fakeCluster();
-    const eos = manager(f);
-    await eos.initProducerId();
-    await transaction(eos);
-    const old = f.current();
+    const { f, eos } = await started();
     const moved = new FakeBroker(2);
-    old.failNext = 'txnOffsetCommit';
+    f.current('group').failNext = 'txnOffsetCommit';
     // The transaction coordinator stays on broker 1; only the group coordinator moves.
-    const find = f.cluster.findGroupCoordinator;
-    f.cluster.findGroupCoordinator = (args) => (args.coordinatorType === COORDINATOR_TYPES.GROUP ? (f.lookups.push({ type: 'group', key: args.groupId }), Promise.resolve(moved)) : find(args));
+    f.moveTo(moved, ['group']);
     await transaction(eos);
     expect(moved.calls).toEqual(['txnOffsetCommit']);
     await transaction(eos);
@@ -128,10 +127,7 @@ describe('transactional producer coordinators (kafkajs patch)', () => {
   });
 
   it('looks a coordinator up again once its connection is gone', async () => {
-    const f = fakeCluster();
-    const eos = manager(f);
-    await eos.initProducerId();
-    await transaction(eos);
+    const { f, eos } = await started();
     f.current().connected = false;
     const fresh = new FakeBroker(1);
     f.moveTo(fresh);
