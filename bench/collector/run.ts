@@ -2,14 +2,17 @@
  * npm run bench:collector
  *
  * One run, one broker (the local stack's), five measurements, written to bench/results/collector.json:
- *  1. kafka-producer-perf-test: the collector's record values, acks=all, idempotence on, the collector's
- *     compression (the broker's ceiling for the same records).
+ *  1. kafka-producer-perf-test, best of two runs: the collector's record values, acks=all, idempotence on,
+ *     the collector's compression (the broker's ceiling for the same records).
  *  2. A bare kafkajs produce loop: idempotent, acks=all, the collector's compression and value sizes.
  *  3. The collector's sustained acknowledged events/s: the load generator, batches of 50, closed loop
  *     with its default requests in flight (64).
  *  4. p50/p99 at half that rate, against the p99 of bare kafkajs sends of the same batches at the same rate.
  *  5. RSS of the collector through a 10x push-notification burst (30 s).
  *  6. A broker restart in the middle of a load run: acknowledged events missing from Kafka afterwards.
+ *  7. CPU per event at a paced rate (PACED_RATE, the rate the whole pipeline sustains on this
+ *     machine): the collector's and the broker's CPU time per acknowledged event, with the default
+ *     KAFKA_LINGER_MS and with linger off (a second collector).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +22,7 @@ import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import { LOCAL_URLS } from '@pipeline/config';
 import { compressionType } from '@pipeline/kafka';
 import { decodeValue, encodeFramedValue, type EventEnvelope } from '@pipeline/schemas';
-import { NodeProcess, deleteSubjects, freePort, metricValue, sampleRss } from '@pipeline/testing';
+import { NodeProcess, cpuSecondsByTree, deleteSubjects, freePort, metricValue, sampleRss, stackPids } from '@pipeline/testing';
 import { readConfig as readProducerConfig } from '../../apps/producer/src/config';
 import { hashWriteKey } from '../../apps/producer/src/http/auth';
 import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
@@ -33,8 +36,12 @@ const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? LOCAL_URLS.registry;
 const WRITE_KEY = 'bench-write-key';
 const PARTITIONS = 6;
 const BATCH = 50;
+/** Events/s of the paced CPU phase: about what the whole pipeline sustains on a 2-core machine (bench:e2e). */
+const PACED_RATE = 10_000;
 /** The collector's KAFKA_COMPRESSION (its default unless set here); the perf-test and the bare kafkajs loops use it too. */
 const COMPRESSION = readProducerConfig(process.env).KAFKA_COMPRESSION;
+/** The collector's KAFKA_LINGER_MS (its default unless set here). */
+const LINGER_MS = readProducerConfig(process.env).KAFKA_LINGER_MS;
 const quick = process.argv.includes('--quick');
 /** Skips phase 6, which stops the shared broker: for a machine where others use the stack at the same time. */
 const skipBrokerRestart = process.argv.includes('--no-broker-restart');
@@ -112,6 +119,51 @@ async function metricsOf(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
 }
 
+/** The built collector on `port`, writing to `topics`; `env` overrides its settings. */
+function startCollector(port: number, spoolDir: string, topics: { events: string; dlq: string }, prefix: string, env: Record<string, string> = {}): Promise<NodeProcess> {
+  const url = `http://127.0.0.1:${port}`;
+  return NodeProcess.start({
+    name: 'producer',
+    script: join(ROOT, 'dist', 'apps', 'producer', 'main.cjs'),
+    readyTimeoutMs: 30_000,
+    env: {
+      ...process.env,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: BROKERS,
+      KAFKA_COMPRESSION: COMPRESSION,
+      SCHEMA_REGISTRY_URL: REGISTRY,
+      EVENTS_TOPIC: topics.events,
+      DLQ_TOPIC: topics.dlq,
+      TOPIC_PARTITIONS: String(PARTITIONS),
+      SCHEMA_SUBJECT_PREFIX: prefix,
+      SPOOL_DIR: spoolDir,
+      WRITE_KEYS: JSON.stringify([{ source: 'bench', sha256: hashWriteKey(WRITE_KEY), rate_per_sec: 10_000_000, burst: 10_000_000 }]),
+      ...env,
+    },
+    ready: async () => (await fetch(`${url}/readyz`)).ok,
+  });
+}
+
+/** CPU time of the collector (all its threads) and of the broker per acknowledged event, in microseconds, at PACED_RATE. */
+async function pacedCpu(url: string, collectorPid: number, label: string): Promise<{ collectorUs: number; brokerUs: number; requestRecords: number; p99Ms: number }> {
+  const kafkaPid = stackPids().kafka;
+  if (kafkaPid === undefined) throw new Error('no broker pid: is the local stack up?');
+  const roots = { collector: collectorPid, kafka: kafkaPid };
+  const before = cpuSecondsByTree(roots);
+  const metricsBefore = await metricsOf(url);
+  const result = await load(url, { ratePerSec: PACED_RATE, durationSec: seconds(20) }, label);
+  if (result.ackedEvents < PACED_RATE * seconds(20) * 0.9) throw new Error(`${label}: only ${result.ackedEvents} events acknowledged (${result.failedEvents} failed)`);
+  const after = cpuSecondsByTree(roots);
+  const metricsAfter = await metricsOf(url);
+  const us = (name: 'collector' | 'kafka') => Math.round((((after[name] ?? 0) - (before[name] ?? 0)) * 1e6) / Math.max(result.ackedEvents, 1) * 10) / 10;
+  const delta = (name: string) => metricValue(metricsAfter, name) - metricValue(metricsBefore, name);
+  const requestRecords = Math.round(delta('pipeline_producer_produce_batch_records_sum') / Math.max(delta('pipeline_producer_produce_batch_records_count'), 1));
+  log(`${label}: collector ${us('collector')} us/event, broker ${us('kafka')} us/event, ${requestRecords} records per produce request`);
+  return { collectorUs: us('collector'), brokerUs: us('kafka'), requestRecords, p99Ms: result.latency.p99Ms };
+}
+
 async function main(): Promise<void> {
   const run = `bench_${Date.now().toString(36)}`;
   const topics = { perf: `${run}_perf`, bare: `${run}_bare`, events: `${run}_raw`, dlq: `${run}_dlq` };
@@ -142,8 +194,15 @@ async function main(): Promise<void> {
     writeFileSync(payloadFile, Buffer.concat(payload.flatMap((v, i) => (i === 0 ? [v] : [Buffer.from('\n'), v]))));
     const perfRecordBytes = Math.round(payload.reduce((s, v) => s + v.length, 0) / payload.length);
     log(`kafka-producer-perf-test (collector values, ~${perfRecordBytes} B, acks=all, idempotence on, ${COMPRESSION})`);
-    const perf = await producerPerfTest({ brokers: BROKERS, topic: topics.perf, records: quick ? 200_000 : 1_000_000, payloadFile, props: { 'compression.type': COMPRESSION } });
-    log(`perf-test: ${perf.recordsPerSec} records/s, p99 ${perf.p99LatencyMs} ms`);
+    // Best of two: the first run also warms a broker that has just been (re)started, as the last phase of
+    // the previous run leaves it.
+    const perfRuns = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await producerPerfTest({ brokers: BROKERS, topic: topics.perf, records: quick ? 200_000 : 1_000_000, payloadFile, props: { 'compression.type': COMPRESSION } });
+      log(`perf-test run ${i + 1}: ${r.recordsPerSec} records/s, p99 ${r.p99LatencyMs} ms`);
+      perfRuns.push(r);
+    }
+    const perf = perfRuns.reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
 
     log('bare kafkajs produce loop');
     const bare = await bareLoop(kafka, topics.bare, quick ? 50_000 : 300_000);
@@ -151,27 +210,7 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    collector = await NodeProcess.start({
-      name: 'producer',
-      script: join(ROOT, 'dist', 'apps', 'producer', 'main.cjs'),
-      readyTimeoutMs: 30_000,
-      env: {
-        ...process.env,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(port),
-        LOG_LEVEL: 'warn',
-        KAFKA_BROKERS: BROKERS,
-        KAFKA_COMPRESSION: COMPRESSION,
-        SCHEMA_REGISTRY_URL: REGISTRY,
-        EVENTS_TOPIC: topics.events,
-        DLQ_TOPIC: topics.dlq,
-        TOPIC_PARTITIONS: String(PARTITIONS),
-        SCHEMA_SUBJECT_PREFIX: prefix,
-        SPOOL_DIR: spoolDir,
-        WRITE_KEYS: JSON.stringify([{ source: 'bench', sha256: hashWriteKey(WRITE_KEY), rate_per_sec: 10_000_000, burst: 10_000_000 }]),
-      },
-      ready: async () => (await fetch(`${url}/readyz`)).ok,
-    });
+    collector = await startCollector(port, spoolDir, topics, prefix);
     const pid = collector.pid;
 
     await load(url, { ratePerSec: 0, durationSec: 3 }, 'warm-up');
@@ -191,10 +230,25 @@ async function main(): Promise<void> {
     const afterBurst = await metricsOf(url);
     log(`burst: max RSS ${rss.maxMb} MB over ${rss.samples} samples`);
 
+    const paced = await pacedCpu(url, pid, `paced-linger-${LINGER_MS}ms`);
+    const noLingerPort = await freePort();
+    const noLingerSpool = mkdtempSync(join(tmpdir(), `${run}-spool0-`));
+    let noLinger: Awaited<ReturnType<typeof pacedCpu>>;
+    const second = await startCollector(noLingerPort, noLingerSpool, topics, prefix, { KAFKA_LINGER_MS: '0' });
+    try {
+      const noLingerUrl = `http://127.0.0.1:${noLingerPort}`;
+      await load(noLingerUrl, { ratePerSec: 0, durationSec: 3 }, 'warm-up-linger-0');
+      noLinger = await pacedCpu(noLingerUrl, second.pid, 'paced-linger-0');
+    } finally {
+      await second.stop('SIGTERM');
+      rmSync(noLingerSpool, { recursive: true, force: true });
+    }
+
     let restart: { acked: number; spooled: number; lost: number } | null = null;
     if (skipBrokerRestart) {
       notes.push('--no-broker-restart: the broker restart phase was skipped, lost_acked_events was not measured');
     } else {
+      const beforeRestart = await metricsOf(url);
       const restartRate = Math.max(BATCH, Math.round(maxRate / 4));
       const restartLoad = load(url, { ratePerSec: restartRate, durationSec: seconds(30), trackIds: true }, 'broker-restart');
       await sleep(seconds(5) * 1000);
@@ -204,7 +258,7 @@ async function main(): Promise<void> {
       log('starting the broker (stack tool)');
       await stack('up', 'kafka');
       const restartRun = await restartLoad;
-      const spooled = metricValue(await metricsOf(url), 'pipeline_producer_spool_appended_records_total') - metricValue(afterBurst, 'pipeline_producer_spool_appended_records_total');
+      const spooled = metricValue(await metricsOf(url), 'pipeline_producer_spool_appended_records_total') - metricValue(beforeRestart, 'pipeline_producer_spool_appended_records_total');
       for (let i = 0; i < 240 && metricValue(await metricsOf(url), 'pipeline_producer_spool_depth_records') > 0; i++) await sleep(500);
       const acked = new Set(restartRun.ackedIds);
       const seen = await collectIds(kafka, topics.events, acked, (v) => decodeValue(v).record.event_id, 120_000);
@@ -217,6 +271,7 @@ async function main(): Promise<void> {
 
     const metrics = {
       perf_test_records_per_sec: perf.recordsPerSec,
+      perf_test_runs_records_per_sec: perfRuns.map((r) => r.recordsPerSec),
       perf_test_p99_ms: perf.p99LatencyMs,
       perf_test_record_bytes: perfRecordBytes,
       perf_test_compression: COMPRESSION,
@@ -231,6 +286,16 @@ async function main(): Promise<void> {
       collector_p99_half_load_ms: halfLoad.latency.p99Ms,
       bare_send_p50_half_load_ms: bareHalf.p50Ms,
       bare_send_p99_half_load_ms: bareHalf.p99Ms,
+      linger_ms: LINGER_MS,
+      paced_events_per_sec: PACED_RATE,
+      paced_collector_cpu_us_per_event: paced.collectorUs,
+      paced_broker_cpu_us_per_event: paced.brokerUs,
+      paced_records_per_produce_request: paced.requestRecords,
+      paced_p99_ms: paced.p99Ms,
+      paced_collector_cpu_us_per_event_no_linger: noLinger.collectorUs,
+      paced_broker_cpu_us_per_event_no_linger: noLinger.brokerUs,
+      paced_records_per_produce_request_no_linger: noLinger.requestRecords,
+      paced_p99_ms_no_linger: noLinger.p99Ms,
       burst_base_events_per_sec: base,
       burst_peak_events_per_sec: base * 10,
       burst_acked_events: burst.ackedEvents,
@@ -246,6 +311,7 @@ async function main(): Promise<void> {
       vs_perf_test: round(maxRate / perf.recordsPerSec),
       vs_bare_kafkajs: round(maxRate / bare.recordsPerSec),
       p99_vs_bare_send: round(halfLoad.latency.p99Ms / Math.max(bareHalf.p99Ms, 0.001)),
+      paced_cpu_vs_no_linger: round((paced.collectorUs + paced.brokerUs) / Math.max(noLinger.collectorUs + noLinger.brokerUs, 0.001)),
     };
     const targets = {
       vs_perf_test: { min: 0.3, ok: ratios.vs_perf_test >= 0.3 },

@@ -107,6 +107,7 @@ export function buildProducerApp(deps: ProducerDeps): { http: FastifyInstance; l
     memoryQueueBytes: config.MEMORY_QUEUE_BYTES,
     maxBatchBytes: config.KAFKA_MAX_BATCH_BYTES,
     maxInFlightBatches: config.KAFKA_MAX_IN_FLIGHT_BATCHES,
+    lingerMs: config.KAFKA_LINGER_MS,
   });
   const validator = createPropertiesValidator();
   const cache = new SchemaCache({

@@ -81,6 +81,7 @@ export const configSchema = z
       .describe('Compression of produced record batches. zstd compresses about as well as gzip for a fifth of its CPU; every consumer made with @pipeline/kafka reads all three.'),
     KAFKA_SEND_TIMEOUT_MS: envInt(5_000, 100).describe('A Kafka batch not acknowledged within this is moved to the spool (the client is then answered from the spool).'),
     KAFKA_MAX_BATCH_BYTES: envInt(1 * MIB, 1024).describe('Largest micro-batch sent to Kafka in one produce call, in bytes of record values.'),
+    KAFKA_LINGER_MS: envInt(10, 0, 1_000).describe("How long accepted events may wait to share a produce request with later ones (Kafka's linger.ms); each request costs the collector and the broker about the same CPU whatever its size. Adds at most this much to a request's response time; 0 sends at once."),
     KAFKA_MAX_IN_FLIGHT_BATCHES: envInt(2, 1, 16).describe('Micro-batches in flight at once (kafkajs serialises idempotent produce requests per broker).'),
     MEMORY_QUEUE_BYTES: envInt(32 * MIB, 0).describe('Bytes of events waiting for Kafka in memory; beyond it new events go to the spool.'),
     MAX_INFLIGHT_REQUEST_BYTES: envInt(64 * MIB, 1024).describe('Bytes of request bodies being handled at once; beyond it requests get 503 (memory guard).'),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@pipeline/testing';
 import { createProducerMetrics } from '../metrics';
 import type { OutRecord } from '../spool/frame';
@@ -57,7 +58,7 @@ function records(prefix: string, n: number): OutRecord[] {
   return Array.from({ length: n }, (_, i) => ({ topic: 'events.raw', key: 'user-1', value: Buffer.from(`${prefix}${i}`) }));
 }
 
-function make(sender: FakeSender, overrides: Partial<{ memoryQueueBytes: number; maxInFlightBatches: number }> = {}) {
+function make(sender: FakeSender, overrides: Partial<{ memoryQueueBytes: number; maxInFlightBatches: number; lingerMs: number }> = {}) {
   return new Delivery({
     sender,
     log,
@@ -65,6 +66,7 @@ function make(sender: FakeSender, overrides: Partial<{ memoryQueueBytes: number;
     memoryQueueBytes: overrides.memoryQueueBytes ?? 1_000_000,
     maxBatchBytes: 10_000,
     maxInFlightBatches: overrides.maxInFlightBatches ?? 1,
+    lingerMs: overrides.lingerMs ?? 0,
     retryDelayMs: 5,
   });
 }
@@ -155,5 +157,49 @@ describe('Delivery', () => {
     await delivery.stop(1_000);
     expect(await pending).toBe('kafka');
     await expect(delivery.submit(records('late', 1), 10)).rejects.toThrow(/shutting down/);
+  });
+
+  describe('linger', () => {
+    it('holds a small batch for lingerMs so later requests share its produce request', async () => {
+      const sender = new FakeSender();
+      const delivery = make(sender, { lingerMs: 60, maxInFlightBatches: 2 });
+      await delivery.start(spool, 1_000);
+      const started = performance.now();
+      const first = delivery.submit(records('a', 2), 20);
+      await sleep(15);
+      const second = delivery.submit(records('b', 1), 10);
+      expect(await Promise.all([first, second])).toEqual(['kafka', 'kafka']);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(60);
+      expect(sender.sends).toBe(1);
+      expect(sender.delivered).toEqual(['a0', 'a1', 'b0']);
+      await delivery.stop(1_000);
+    });
+
+    it('sends at once when the waiting events fill a batch', async () => {
+      const sender = new FakeSender();
+      const delivery = make(sender, { lingerMs: 60_000 });
+      await delivery.start(spool, 1_000);
+      const started = performance.now();
+      const first = delivery.submit(records('f', 1), 6_000);
+      // The second fills maxBatchBytes (10 000) with what already waits: both leave together, at once.
+      const second = delivery.submit(records('g', 1), 4_000);
+      expect(await Promise.all([first, second])).toEqual(['kafka', 'kafka']);
+      expect(sender.sends).toBe(1);
+      expect(sender.delivered).toEqual(['f0', 'g0']);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      await delivery.stop(1_000);
+    });
+
+    it('sends what lingers at once on stop', async () => {
+      const sender = new FakeSender();
+      const delivery = make(sender, { lingerMs: 60_000 });
+      await delivery.start(spool, 1_000);
+      const pending = delivery.submit(records('s', 2), 20);
+      const started = performance.now();
+      await delivery.stop(1_000);
+      expect(await pending).toBe('kafka');
+      expect(sender.delivered).toEqual(['s0', 's1']);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    });
   });
 });
