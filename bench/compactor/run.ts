@@ -371,7 +371,7 @@ async function main(): Promise<void> {
     },
     notes: [
       'encode_vs_duckdb compares like with like: both start from the same NDJSON file and end with Parquet zstd; ours includes JSON.parse and the compactor column mapping, single-threaded, while DuckDB uses duckdb_threads threads. encode_only_* starts from parsed events.',
-      'Freshness is measured from the produce acknowledgement of a transaction on the cleaned-events topic (what the stream processor does) to the batch being complete in a Trino SELECT polled every 250 ms: the compactor's share. Freshness from the collector's acknowledgement through the stream processor is bench:e2e's (bench/results/e2e.json).',
+      "Freshness is measured from the produce acknowledgement of a transaction on the cleaned-events topic (what the stream processor does) to the batch being complete in a Trino SELECT polled every 250 ms (the compactor's share). Freshness from the collector's acknowledgement through the stream processor is measured by bench:e2e (bench/results/e2e.json).",
       'lake_bytes_vs_json uses the files the compactor committed while draining the sample from Kafka (large flushes); freshness_lake_bytes_vs_json the small files of the 2 s freshness flushes, before optimize merges them.',
       `The machine is shared (2 cores run Kafka, Trino, PostgreSQL, the registry, the object store, the compactor and this bench); see machine.load_average_at_start.${quick ? ' --quick run: harness check only.' : ''}`,
     ],
