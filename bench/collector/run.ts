@@ -22,13 +22,13 @@ import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import { LOCAL_URLS } from '@pipeline/config';
 import { compressionType } from '@pipeline/kafka';
 import { decodeValue, encodeFramedValue, type EventEnvelope } from '@pipeline/schemas';
-import { NodeProcess, cpuSecondsByTree, deleteSubjects, freePort, metricValue, sampleRss, stackPids } from '@pipeline/testing';
+import { cpuSecondsByTree, deleteSubjects, freePort, metricValue, sampleRss, stackPids, startBuiltApp, type NodeProcess } from '@pipeline/testing';
 import { readConfig as readProducerConfig } from '../../apps/producer/src/config';
 import { hashWriteKey } from '../../apps/producer/src/http/auth';
 import { createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { registerLoadgenSchemas } from '../../apps/producer/src/loadgen/register-schemas';
 import { DEFAULT_CONCURRENCY, runLoad, summarizeLatency, type LoadOptions, type LoadResult } from '../../apps/producer/src/loadgen/runner';
-import { ROOT, collectIds, createTopic, deleteTopics, producerPerfTest, quietKafka, stack } from '../lib/kafka';
+import { collectIds, createTopic, deleteTopics, producerPerfTest, quietKafka, stack } from '../lib/kafka';
 import { cleanupOnInterrupt, runBench, writeResult } from '../lib/results';
 
 const BROKERS = process.env['KAFKA_BROKERS'] ?? LOCAL_URLS.kafkaBrokers;
@@ -121,15 +121,11 @@ async function metricsOf(url: string): Promise<string> {
 
 /** The built collector on `port`, writing to `topics`; `env` overrides its settings. */
 function startCollector(port: number, spoolDir: string, topics: { events: string; dlq: string }, prefix: string, env: Record<string, string> = {}): Promise<NodeProcess> {
-  const url = `http://127.0.0.1:${port}`;
-  return NodeProcess.start({
-    name: 'producer',
-    script: join(ROOT, 'dist', 'apps', 'producer', 'main.cjs'),
+  return startBuiltApp('producer', {
+    port,
     readyTimeoutMs: 30_000,
     env: {
       ...process.env,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(port),
       LOG_LEVEL: 'warn',
       KAFKA_BROKERS: BROKERS,
       KAFKA_COMPRESSION: COMPRESSION,
@@ -142,7 +138,6 @@ function startCollector(port: number, spoolDir: string, topics: { events: string
       WRITE_KEYS: JSON.stringify([{ source: 'bench', sha256: hashWriteKey(WRITE_KEY), rate_per_sec: 10_000_000, burst: 10_000_000 }]),
       ...env,
     },
-    ready: async () => (await fetch(`${url}/readyz`)).ok,
   });
 }
 

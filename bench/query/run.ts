@@ -13,12 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTrino, queryAll } from '@pipeline/lake';
-import { NodeProcess, freePort, stackSettings } from '@pipeline/testing';
+import { freePort, stackSettings, startBuiltApp, type NodeProcess } from '@pipeline/testing';
 import { configSchema as queryApiConfig } from '../../apps/query-api/src/config';
 import { GUARD_ATTACKS } from '../../apps/query-api/src/sql/guard-corpus';
 import { cleanupOnInterrupt, runBench, writeResult } from '../lib/results';
 
-const ROOT = join(__dirname, '..', '..');
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 200);
 const WARMUP = 15;
 const settings = stackSettings();
@@ -77,20 +76,16 @@ async function main(): Promise<number> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     console.log('== starting the query API (dist/apps/query-api/main.cjs)');
-    service = await NodeProcess.start({
-      name: 'query-api',
-      script: join(ROOT, 'dist', 'apps', 'query-api', 'main.cjs'),
+    service = await startBuiltApp('query-api', {
+      port,
       readyTimeoutMs: 30_000,
       env: {
         ...process.env,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(port),
         LOG_LEVEL: 'warn',
         TRINO_SCHEMA: schema,
         AUDIT_LOG: join(dir, 'audit.ndjson'),
         QUERY_API_TOKENS: JSON.stringify([{ name: 'bench', sha256: hash, scopes: ['admin'], ratePerMinute: 1_000_000, maxConcurrent: 16 }]),
       },
-      ready: async () => (await fetch(`${base}/readyz`)).ok,
     });
     const api = async (statement: string, cache: Record<string, unknown>): Promise<number> => {
       const res = await fetch(`${base}/v1/query`, {

@@ -5,7 +5,7 @@ export { STACK_SERVICES, stackPids, stackService, type StackService } from './st
 export { cpuSecondsByTree, machineBusySeconds } from './cpu';
 export { deleteSubjects } from './registry';
 export { waitFor, type WaitForOptions } from './wait-for';
-export { LOCAL_DEV_QUERY_TOKEN, LOCAL_DEV_WRITE_KEY, PIPELINE_APPS, Pipeline, pipelineNames, type PipelineApp, type PipelineNames, type PipelineOptions } from './pipeline';
+export { LOCAL_DEV_QUERY_TOKEN, LOCAL_DEV_WRITE_KEY, PIPELINE_APPS, Pipeline, pipelineNames, startBuiltApp, type PipelineApp, type PipelineNames, type PipelineOptions } from './pipeline';
 export { freePort, metricValue, NodeProcess, rssMb, runCommand, sampleRss, type ExitStatus, type NodeProcessOptions } from './processes';
 export { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium';
 export { chartResources, quantityMb, withChartHeapLimit, type ChartResources } from './chart-resources';

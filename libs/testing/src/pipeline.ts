@@ -21,6 +21,29 @@ function appsDir(): string {
   return resolve(REPO_ROOT, process.env['PIPELINE_APPS_DIR'] ?? join('dist', 'apps'));
 }
 
+/**
+ * Starts one built app (dist/apps/<app>/main.cjs) on 127.0.0.1:`port` with `env` (the whole
+ * environment it gets, plus HTTP_HOST and HTTP_PORT) and resolves once its /readyz answers 200.
+ */
+export async function startBuiltApp(
+  app: PipelineApp,
+  opts: { port: number; env: NodeJS.ProcessEnv; logFile?: string; readyTimeoutMs?: number },
+): Promise<NodeProcess> {
+  const script = join(appsDir(), app, 'main.cjs');
+  if (!existsSync(script)) throw new Error(`${script} is missing: build it first (npx nx run ${app}:build)`);
+  const url = `http://127.0.0.1:${opts.port}`;
+  return NodeProcess.start({
+    name: app,
+    script,
+    env: { ...opts.env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(opts.port) },
+    // As under `npm start`: paths in the apps' defaults (the query API's development token file) are relative to it.
+    cwd: REPO_ROOT,
+    ...(opts.logFile === undefined ? {} : { logFile: opts.logFile }),
+    ready: async () => (await fetch(`${url}/readyz`)).ok,
+    ...(opts.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: opts.readyTimeoutMs }),
+  });
+}
+
 /** Names of everything one pipeline run owns: topics, groups, registry subjects and the lake namespace. */
 export interface PipelineNames {
   id: string;
@@ -206,19 +229,7 @@ export class Pipeline {
       port = await freePort();
       this.ports.set(app, port);
     }
-    const url = `http://127.0.0.1:${port}`;
-    const script = join(appsDir(), app, 'main.cjs');
-    if (!existsSync(script)) throw new Error(`${script} is missing: build it first (npx nx run ${app}:build)`);
-    const proc = await NodeProcess.start({
-      name: app,
-      script,
-      env: { ...this.envOf(app), HTTP_PORT: String(port) },
-      // As under `npm start`: paths in the apps' defaults (the query API's development token file) are relative to it.
-      cwd: REPO_ROOT,
-      logFile: join(this.logDir, `${app}.log`),
-      ready: async () => (await fetch(`${url}/readyz`)).ok,
-      readyTimeoutMs,
-    });
+    const proc = await startBuiltApp(app, { port, env: this.envOf(app), logFile: join(this.logDir, `${app}.log`), readyTimeoutMs });
     this.procs.set(app, proc);
     return proc;
   }

@@ -190,6 +190,20 @@ describe('Delivery', () => {
       await delivery.stop(1_000);
     });
 
+    it('spools what lingers at once when Kafka goes away, ahead of the events after it', async () => {
+      const sender = new FakeSender();
+      const delivery = make(sender, { lingerMs: 60_000 });
+      await delivery.start(spool, 1_000);
+      const lingering = delivery.submit(records('a', 2), 20);
+      sender.up = false;
+      const after = delivery.submit(records('b', 1), 10);
+      expect(await Promise.all([lingering, after])).toEqual(['spool', 'spool']);
+      sender.up = true;
+      await waitFor(() => delivery.currentMode === 'direct', { timeoutMs: 5_000, what: 'the drain' });
+      expect(sender.delivered).toEqual(['a0', 'a1', 'b0']);
+      await delivery.stop(1_000);
+    });
+
     it('sends what lingers at once on stop', async () => {
       const sender = new FakeSender();
       const delivery = make(sender, { lingerMs: 60_000 });

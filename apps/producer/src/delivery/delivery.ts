@@ -33,8 +33,6 @@ export interface DeliveryOptions {
    * collector and the broker whatever its size, so a few milliseconds here buy fewer, fuller ones.
    */
   lingerMs: number;
-  /** Clock for the linger (default performance.now). */
-  now?: () => number;
   /** Records per drain chunk (default 5000). */
   drainChunkRecords?: number;
   /** Backoff between attempts while Kafka is away (default 500 ms, doubling to 5 s). */
@@ -44,7 +42,7 @@ export interface DeliveryOptions {
 interface Entry {
   records: readonly OutRecord[];
   bytes: number;
-  /** When it was queued (`now()`), for the linger. */
+  /** When it was queued (performance.now()), for the linger. */
   at: number;
   resolve: (d: Durability) => void;
   reject: (err: unknown) => void;
@@ -64,11 +62,7 @@ export class Delivery {
   private readonly abort = new AbortController();
   private spoolRef: Spool | undefined;
 
-  private readonly now: () => number;
-
-  constructor(private readonly opts: DeliveryOptions) {
-    this.now = opts.now ?? (() => performance.now());
-  }
+  constructor(private readonly opts: DeliveryOptions) {}
 
   private get spoolFile(): Spool {
     if (this.spoolRef === undefined) throw new PipelineError('internal', 'delivery used before start');
@@ -114,7 +108,7 @@ export class Delivery {
     }
     if (this.mode === 'spooling') return this.spool(records);
     return new Promise<Durability>((resolve, reject) => {
-      this.queue.push({ records, bytes, at: this.now(), resolve, reject });
+      this.queue.push({ records, bytes, at: performance.now(), resolve, reject });
       this.queuedBytes += bytes;
       this.waitingBytes += bytes;
       this.opts.metrics.memoryQueueBytes.set(this.queuedBytes);
@@ -174,8 +168,8 @@ export class Delivery {
   /** True (with a timer set to pump again) while the waiting events may linger for more. */
   private lingers(): boolean {
     const { lingerMs, maxBatchBytes } = this.opts;
-    if (lingerMs <= 0 || this.stopping || this.waitingBytes >= maxBatchBytes) return false;
-    const wait = (this.queue[0] as Entry).at + lingerMs - this.now();
+    if (lingerMs <= 0 || this.stopping || this.mode !== 'direct' || this.waitingBytes >= maxBatchBytes) return false;
+    const wait = (this.queue[0] as Entry).at + lingerMs - performance.now();
     if (wait <= 0) return false;
     if (this.lingerTimer === undefined) {
       this.lingerTimer = setTimeout(() => {
@@ -204,6 +198,8 @@ export class Delivery {
   private enterSpooling(): void {
     if (this.mode === 'spooling' && this.draining) return;
     this.mode = 'spooling';
+    // Events lingering for a produce request go to the spool now, ahead of the events that follow.
+    this.pump();
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
     });
