@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from './paths';
 
 interface Graph {
@@ -49,9 +49,15 @@ describe('Nx project graph', () => {
       if (node.data.root === '.') continue;
       const imported = new Set<string>();
       for (const file of tsFiles(join(REPO_ROOT, node.data.root))) {
-        for (const m of readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"](@pipeline\/[^'"]+)['"]/g)) {
+        const text = readFileSync(file, 'utf8');
+        for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"](@pipeline\/[^'"]+)['"]/g)) {
           const target = aliases[m[1] ?? '']?.[0];
           const project = target ? projectOfPath(target) : undefined;
+          if (project && project !== name) imported.add(project);
+        }
+        // A relative import into another project's folder is a dependency too (benches import app sources by path).
+        for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"](\.\.?\/[^'"]+)['"]/g)) {
+          const project = projectOfPath(relative(REPO_ROOT, join(dirname(file), m[1] ?? '')));
           if (project && project !== name) imported.add(project);
         }
       }
