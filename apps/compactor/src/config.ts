@@ -46,7 +46,7 @@ export const configSchema = z
     FLUSH_MAX_ROWS: envInt(250_000, 1).describe('Flush a table when one of its partitions buffers this many rows.'),
     FLUSH_MAX_BYTES: envInt(64 * MIB, 1024).describe('Flush a table when one of its partitions buffers this many bytes of record values.'),
     FLUSH_MAX_AGE_MS: envInt(2_000, 50).describe('Flush a table when its oldest buffered record waited this long (also flushes idle topics).'),
-    BUFFER_MEMORY_CAP_BYTES: envInt(256 * MIB, MIB).describe('Bytes of buffered and in-flight record values: from half of it the biggest table flushes early; at the cap consumption waits.'),
+    BUFFER_MEMORY_CAP_BYTES: envInt(256 * MIB, MIB).describe('Estimated memory of buffered and in-flight records (each value, its decoded copy and headers): from half of it the biggest table flushes early; at the cap consumption waits.'),
     PARQUET_ROW_GROUP_ROWS: envInt(128 * 1024, 1024).describe('Rows per Parquet row group.'),
     S3_PART_SIZE: envInt(16 * MIB, 5 * MIB).describe('Files larger than this are uploaded as multipart uploads with parts of this size (bytes).'),
     RETRY_MAX_DELAY_MS: envInt(5_000, 10).describe('Longest backoff between retries of an unavailable object store, catalog, Trino or registry.'),

@@ -22,7 +22,7 @@ export function createCompactorMetrics(registry: Registry) {
     retries: new Counter({ name: 'pipeline_compactor_retries_total', help: 'Retries of an unavailable dependency.', labelNames: ['operation'], registers }),
     dlqRecords: new Counter({ name: 'pipeline_compactor_dlq_records_total', help: 'Records sent to the DLQ topic, by error code.', labelNames: ['code'], registers }),
     offsetCommitFailures: new Counter({ name: 'pipeline_compactor_offset_commit_failures_total', help: 'Kafka offset commits that failed after a table commit (harmless: restarts skip by the table high-water mark).', registers }),
-    bufferedBytes: new Gauge({ name: 'pipeline_compactor_buffered_bytes', help: 'Bytes of record values buffered or being flushed.', registers }),
+    bufferedBytes: new Gauge({ name: 'pipeline_compactor_buffered_bytes', help: 'Estimated memory of the records buffered or being flushed (values, decoded copies, headers); capped by BUFFER_MEMORY_CAP_BYTES.', registers }),
     bufferedRows: new Gauge({ name: 'pipeline_compactor_buffered_rows', help: 'Records buffered or being flushed.', registers }),
     consumptionPaused: new Gauge({ name: 'pipeline_compactor_consumption_paused', help: '1 while consumption waits for memory (the buffer cap is reached).', registers }),
     lag: new Gauge({ name: 'pipeline_compactor_consumer_lag_messages', help: 'Messages between the last fetched offset and the partition end, per topic kind and partition.', labelNames: ['kind', 'partition'], registers }),

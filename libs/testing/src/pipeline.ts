@@ -16,6 +16,9 @@ export type PipelineApp = (typeof PIPELINE_APPS)[number];
 
 const REPO_ROOT = resolve(__dirname, '../../..');
 
+/** How long `destroy` lets the apps shut down cleanly before it kills them. */
+const DESTROY_GRACE_MS = 15_000;
+
 /** Where the built apps are: `dist/apps`, or `PIPELINE_APPS_DIR` (bundles built elsewhere, e.g. a copy no build rewrites mid-run). */
 function appsDir(): string {
   return resolve(REPO_ROOT, process.env['PIPELINE_APPS_DIR'] ?? join('dist', 'apps'));
@@ -275,7 +278,9 @@ export class Pipeline {
 
   /** Drops what the run created on the stack: topics, consumer groups, registry subjects, tables and namespace. */
   async destroy(): Promise<void> {
-    await this.stop('SIGKILL');
+    // SIGTERM first, all at once: the consumers leave their groups, so the groups can be deleted
+    // (the broker refuses while a killed member's session lasts). SIGKILL after the grace period.
+    await Promise.all([...this.procs.values()].filter((proc) => proc.running).map((proc) => proc.stop('SIGTERM', DESTROY_GRACE_MS)));
     const settings = stackSettings();
     const n = this.names;
     const trino = createTrino(settings);

@@ -1,4 +1,4 @@
-import { BufferSet, type BufferedRecord, type TakenBuffer } from './buffers';
+import { BufferSet, recordMemoryBytes, type BufferedRecord, type TakenBuffer } from './buffers';
 
 const rec = (partition: number, offset: number, bytes = 100): BufferedRecord => ({ topic: 't', partition, offset: BigInt(offset), value: Buffer.alloc(bytes), key: null });
 
@@ -30,17 +30,36 @@ describe('buffers', () => {
     expect(c.dueTables()).toEqual([{ table: 'e', reason: 'age' }]);
   });
 
-  it('flushes the biggest table early past half the memory cap, and is full at the cap, counting in-flight bytes', () => {
-    const b = make({ maxBytes: 100_000, maxRows: 1_000, memoryCapBytes: 1_000 });
-    b.add('small', 'events', 'g', rec(0, 1, 100));
-    b.add('big', 'events', 'g', rec(1, 1, 450));
+  it('flushes the biggest table early past half the memory cap, and is full at the cap, counting in-flight records', () => {
+    const b = make({ maxBytes: 100_000, maxRows: 1_000, memoryCapBytes: 2_000 });
+    const small = rec(0, 1, 100);
+    const big = rec(1, 1, 450);
+    b.add('small', 'events', 'g', small);
+    b.add('big', 'events', 'g', big);
+    expect(b.memoryBytes).toBe(recordMemoryBytes(small) + recordMemoryBytes(big));
     expect(b.dueTables()).toEqual([{ table: 'big', reason: 'memory' }]);
     const taken = b.take('big');
-    expect(b.memoryBytes).toBe(550);
-    b.add('small', 'events', 'g', rec(0, 2, 450));
+    expect(taken?.memory).toBe(recordMemoryBytes(big));
+    expect(b.memoryBytes).toBe(recordMemoryBytes(small) + recordMemoryBytes(big));
+    b.add('small', 'events', 'g', rec(0, 2, 900));
     expect(b.full).toBe(true);
     if (taken) b.release(taken);
     expect(b.full).toBe(false);
+  });
+
+  it('counts a record by its value, its decoded copy and its headers, not by its value alone', () => {
+    const raw = rec(0, 1, 600);
+    const decoded: BufferedRecord = { ...rec(0, 2, 600), record: { event_id: 'e' }, schemaId: 1 };
+    const withHeaders: BufferedRecord = { ...rec(0, 3, 600), headers: { 'error-code': Buffer.from('invalid_input'), trace: ['a', 'bc'] } };
+    expect(recordMemoryBytes(raw)).toBeGreaterThan(600);
+    expect(recordMemoryBytes(decoded) - recordMemoryBytes(raw)).toBe(600);
+    // Each header value: its name, its bytes and an object around them.
+    expect(recordMemoryBytes(withHeaders) - recordMemoryBytes(raw)).toBeGreaterThan('error-code'.length + 13 + 2 * 'trace'.length + 3);
+    const b = make({ maxRows: 100 });
+    b.add('e', 'events', 'g', decoded);
+    b.add('e', 'events', 'g', rec(1, 1, 600));
+    b.dropPartition('t', 1);
+    expect(b.memoryBytes).toBe(recordMemoryBytes(decoded));
   });
 
   it('puts a failed flush back in front of newer records, and drops a revoked partition', () => {

@@ -21,6 +21,30 @@ export interface BufferedRecord {
   headers?: RecordHeaders;
 }
 
+/**
+ * Heap a buffered record takes besides its value's bytes, estimated: the record object and its
+ * offset, the value's Buffer object, and each header (measured with the load generator's events:
+ * a decoded value takes about as much heap as its JSON text, see `recordMemoryBytes`).
+ */
+const RECORD_OVERHEAD_BYTES = 256;
+const HEADER_OVERHEAD_BYTES = 64;
+
+/**
+ * Estimated memory of a buffered record: its value, the decoded copy of it (JSON.parse makes about
+ * as many bytes of heap as the text it reads), its headers, and the objects around them. The memory
+ * cap counts this, so it bounds what the buffers hold rather than only the values' bytes.
+ */
+export function recordMemoryBytes(rec: BufferedRecord): number {
+  let n = RECORD_OVERHEAD_BYTES + rec.value.length + (rec.key?.length ?? 0);
+  if (rec.record !== undefined) n += rec.value.length;
+  if (rec.headers) {
+    for (const [name, value] of Object.entries(rec.headers)) {
+      for (const v of Array.isArray(value) ? value : [value]) n += HEADER_OVERHEAD_BYTES + name.length + (v?.length ?? 0);
+    }
+  }
+  return n;
+}
+
 /** What a table holds: cleaned events, aggregate windows, dead-lettered records, or late events. */
 export type TableKind = 'events' | 'aggregate' | 'dlq' | 'late';
 
@@ -37,7 +61,10 @@ export interface TakenBuffer {
   table: string;
   kind: TableKind;
   records: BufferedRecord[];
+  /** Bytes of the records' values. */
   bytes: number;
+  /** Their estimated memory (`recordMemoryBytes`). */
+  memory: number;
   /** When the oldest record was buffered (ms). */
   since: number;
 }
@@ -45,6 +72,7 @@ export interface TakenBuffer {
 class TableBuffer {
   records: BufferedRecord[] = [];
   bytes = 0;
+  memory = 0;
   since = 0;
   private readonly groups = new Map<string, { rows: number; bytes: number }>();
   private maxGroupRows = 0;
@@ -59,6 +87,7 @@ class TableBuffer {
     if (this.records.length === 0) this.since = now;
     this.records.push(rec);
     this.bytes += rec.value.length;
+    this.memory += recordMemoryBytes(rec);
     let g = this.groups.get(group);
     if (!g) {
       g = { rows: 0, bytes: 0 };
@@ -79,28 +108,29 @@ class TableBuffer {
   }
 
   take(): TakenBuffer {
-    const taken = { table: this.table, kind: this.kind, records: this.records, bytes: this.bytes, since: this.since };
+    const taken = { table: this.table, kind: this.kind, records: this.records, bytes: this.bytes, memory: this.memory, since: this.since };
     this.records = [];
     this.bytes = 0;
+    this.memory = 0;
     this.groups.clear();
     this.maxGroupRows = 0;
     this.maxGroupBytes = 0;
     return taken;
   }
 
-  /** Drops the records of one Kafka partition (revoked, or to be re-read); returns how many bytes went. */
-  drop(topic: string, partition: number): number {
-    const before = this.bytes;
+  /** Drops the records of one Kafka partition (revoked, or to be re-read). */
+  drop(topic: string, partition: number): void {
     this.records = this.records.filter((r) => !(r.topic === topic && r.partition === partition));
     this.bytes = this.records.reduce((n, r) => n + r.value.length, 0);
+    this.memory = this.records.reduce((n, r) => n + recordMemoryBytes(r), 0);
     if (this.records.length === 0) this.take();
-    return before - this.bytes;
   }
 }
 
 /**
  * The compactor's buffers: one per table, grouped by table partition and Kafka partition for the
- * row and byte thresholds. Tracks bytes buffered plus bytes being flushed, for the memory cap.
+ * row and byte thresholds. Tracks the estimated memory of buffered records plus records being
+ * flushed, for the memory cap.
  */
 export class BufferSet {
   private readonly tables = new Map<string, TableBuffer>();
@@ -128,9 +158,9 @@ export class BufferSet {
     for (const rec of [...taken.records, ...newer]) this.add(taken.table, taken.kind, rec.group ?? 'restored', rec);
   }
 
-  get bufferedBytes(): number {
+  get bufferedMemory(): number {
     let n = 0;
-    for (const t of this.tables.values()) n += t.bytes;
+    for (const t of this.tables.values()) n += t.memory;
     return n;
   }
 
@@ -140,9 +170,9 @@ export class BufferSet {
     return n;
   }
 
-  /** Buffered plus in-flight bytes. */
+  /** Estimated memory of buffered plus in-flight records. */
   get memoryBytes(): number {
-    return this.bufferedBytes + this.inFlight;
+    return this.bufferedMemory + this.inFlight;
   }
 
   /** At the cap, consumption waits. */
@@ -159,7 +189,7 @@ export class BufferSet {
       if (reason) due.push({ table: t.table, reason });
     }
     if (due.length === 0 && this.memoryBytes >= this.limits.memoryCapBytes / 2) {
-      const biggest = [...this.tables.values()].filter((t) => t.records.length > 0).sort((a, b) => b.bytes - a.bytes)[0];
+      const biggest = [...this.tables.values()].filter((t) => t.records.length > 0).sort((a, b) => b.memory - a.memory)[0];
       if (biggest) due.push({ table: biggest.table, reason: 'memory' });
     }
     return due;
@@ -175,12 +205,12 @@ export class BufferSet {
     const buf = this.tables.get(table);
     if (!buf || buf.records.length === 0) return undefined;
     const taken = buf.take();
-    this.inFlight += taken.bytes;
+    this.inFlight += taken.memory;
     return taken;
   }
 
   release(taken: TakenBuffer): void {
-    this.inFlight -= taken.bytes;
+    this.inFlight -= taken.memory;
   }
 
   /** Drops buffered records of a Kafka partition from every table. */

@@ -118,7 +118,7 @@ function flusherFor(w: ReturnType<typeof world>) {
   return { flusher, dlq, committed, fenced };
 }
 
-const taken = (records: BufferedRecord[], kind: TableKind = 'events'): TakenBuffer => ({ table: 'events', kind, records, bytes: 0, since: 0 });
+const taken = (records: BufferedRecord[], kind: TableKind = 'events'): TakenBuffer => ({ table: 'events', kind, records, bytes: 0, memory: 0, since: 0 });
 
 const FAILED_AT = Date.parse('2026-11-28T12:00:00.000Z');
 

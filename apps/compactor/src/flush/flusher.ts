@@ -87,6 +87,9 @@ const ROWS_PER_TURN = 2_000;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Table partitions (objects and paths) remembered per table layout. */
+const MAX_KNOWN_PARTITIONS = 1_024;
+
 /** Files uploaded at once by a flush. */
 const UPLOAD_CONCURRENCY = 8;
 
@@ -188,19 +191,49 @@ export function createFlusher(deps: FlushDeps) {
     return new Map(def.columns.map((c) => [c.name, c.kind]));
   }
 
+  /**
+   * The table partition of a row, from its values. Rows of a flush fall into few partitions, so
+   * each partition's object and path are made once per table layout and shared by its rows.
+   */
+  const partitioners = new WeakMap<TableState, (values: unknown[]) => { partition: Record<string, unknown>; path: string }>();
   function partitionOf(state: TableState, values: unknown[]): { partition: Record<string, unknown>; path: string } {
-    const partition: Record<string, unknown> = {};
-    const parts: string[] = [];
-    for (const pf of state.spec) {
-      const idx = state.fields.findIndex((f) => f.id === pf['source-id']);
-      const source = state.fields[idx];
+    let partitioner = partitioners.get(state);
+    if (!partitioner) partitioners.set(state, (partitioner = createPartitioner(state)));
+    return partitioner(values);
+  }
+
+  function createPartitioner(state: TableState): (values: unknown[]) => { partition: Record<string, unknown>; path: string } {
+    const specs = state.spec.map((pf) => {
+      const index = state.fields.findIndex((f) => f.id === pf['source-id']);
+      const source = state.fields[index];
       if (!source) throw new PipelineError('schema_incompatible', `partition source ${pf['source-id']} missing`);
-      const raw = values[idx];
-      const v = applyTransform(pf.transform, source.type, raw);
-      partition[pf.name] = v;
-      parts.push(`${pf.name}=${partitionPathValue(pf.transform, v)}`);
-    }
-    return { partition, path: parts.join('/') };
+      return { pf, index, type: source.type, paths: new Map<unknown, string>() };
+    });
+    const known = new Map<string, { partition: Record<string, unknown>; path: string }>();
+    const transformed: unknown[] = new Array(specs.length);
+    return (values) => {
+      let path = '';
+      for (let k = 0; k < specs.length; k++) {
+        const { pf, index, type, paths } = specs[k] as (typeof specs)[number];
+        const v = applyTransform(pf.transform, type, values[index]);
+        transformed[k] = v;
+        let piece = paths.get(v);
+        if (piece === undefined) paths.set(v, (piece = `${pf.name}=${partitionPathValue(pf.transform, v)}`));
+        path = k === 0 ? piece : `${path}/${piece}`;
+      }
+      let hit = known.get(path);
+      if (!hit) {
+        // Bounded: a table written for years has more day partitions than are worth remembering.
+        if (known.size >= MAX_KNOWN_PARTITIONS) {
+          known.clear();
+          for (const spec of specs) spec.paths.clear();
+        }
+        const partition: Record<string, unknown> = {};
+        specs.forEach(({ pf }, k) => (partition[pf.name] = transformed[k]));
+        known.set(path, (hit = { partition, path }));
+      }
+      return hit;
+    };
   }
 
   async function mapEvents(taken: TakenBuffer, rejected: Rejected[]): Promise<{ state: TableState; rows: Row[] }> {
@@ -434,7 +467,14 @@ export function createFlusher(deps: FlushDeps) {
     const encoded: Array<{ key: string; bytes: Uint8Array; file: DataFile }> = [];
     for (const { rows: group, name } of groups) {
       const first = group[0] as Row;
-      const columns = state.fields.map((_, i) => group.map((r) => r.values[i]));
+      // Row by row into every column: one pass over each row's values (column by column over the
+      // rows would fetch every row once per column).
+      const width = state.fields.length;
+      const columns: unknown[][] = Array.from({ length: width }, () => new Array<unknown>(group.length));
+      for (let r = 0; r < group.length; r++) {
+        const values = (group[r] as Row).values;
+        for (let i = 0; i < width; i++) (columns[i] as unknown[])[r] = values[i];
+      }
       const bytes = await deps.encoder.encode(buildArrowTableFromColumns(state.fields, columns), {
         maxRowGroupSize: deps.rowGroupRows,
         plainColumns: PLAIN_COLUMNS.filter((c) => state.byName.has(c)),

@@ -2,8 +2,11 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pino from 'pino';
 import { LOCAL_STACK } from '@pipeline/config';
-import { Pipeline, waitFor } from '@pipeline/testing';
+import { createKafka } from '@pipeline/kafka';
+import { createTrino, queryAll } from '@pipeline/lake';
+import { Pipeline, stackSettings, waitFor } from '@pipeline/testing';
 
 /**
  * The README's "First event" commands, run as written against a pipeline with the local stack's
@@ -89,4 +92,26 @@ describe('README: first event', () => {
     expect(result.columns.map((c) => c.name)).toEqual(['bucket_start', 'event_type', 'events']);
     expect(result.rows.map((r) => [r[1], r[2]])).toEqual([['signup', 1]]);
   });
+
+  it('leaves nothing of the run on the stack once destroyed: topics, consumer groups, subjects, tables', async () => {
+    const settings = stackSettings();
+    const id = p.names.id;
+    await p.destroy();
+    const admin = createKafka(settings, { clientId: `${id}-check`, log: pino({ level: 'silent' }) }).admin();
+    await admin.connect();
+    try {
+      const leftovers = async () => ({
+        topics: (await admin.listTopics()).filter((t) => t.startsWith(id)),
+        groups: (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(id)),
+        subjects: ((await (await fetch(`${settings.SCHEMA_REGISTRY_URL}/subjects`)).json()) as string[]).filter((s) => s.startsWith(p.names.subjectPrefix)),
+        schemas: (await queryAll(createTrino(settings), `SHOW SCHEMAS FROM lake LIKE '${p.names.namespace}'`)).rows,
+      });
+      // Topic deletion reaches the broker's metadata a moment after the call returns.
+      let left = await leftovers();
+      await waitFor(async () => Object.values((left = await leftovers())).every((l) => l.length === 0), { timeoutMs: 10_000, intervalMs: 500, what: 'the run to be gone' }).catch(() => undefined);
+      expect(left).toEqual({ topics: [], groups: [], subjects: [], schemas: [] });
+    } finally {
+      await admin.disconnect();
+    }
+  }, 120_000);
 });

@@ -41,6 +41,24 @@ describe('column statistics', () => {
     expect(stats.upperBounds.has(1)).toBe(false);
   });
 
+  it('finds the smallest and largest value in UTF-8 byte order and in number order, for any column', () => {
+    // Up to 8 code points, supplementary ones included, so the upper bound is always kept.
+    const short = fc.string({ unit: 'binary', maxLength: 8 });
+    // The bounds compare with < and >, which do not tell -0 from 0.
+    const number = fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (d === 0 ? 0 : d));
+    fc.assert(
+      fc.property(fc.array(fc.option(short), { minLength: 1, maxLength: 30 }), fc.array(fc.option(number), { minLength: 1, maxLength: 30 }), (texts, numbers) => {
+        const stats = computeColumnStats([fields[0] as IcebergField, fields[2] as IcebergField], [texts, numbers], Math.max(texts.length, numbers.length));
+        const present = texts.filter((t): t is string => t !== null).map((t) => Buffer.from(t)).sort(Buffer.compare);
+        expect(stats.lowerBounds.get(1)?.toString()).toBe(present[0] === undefined ? undefined : Array.from(present[0].toString()).slice(0, 16).join(''));
+        expect(stats.upperBounds.get(1)?.toString()).toBe(present.at(-1)?.toString());
+        const values = numbers.filter((n): n is number => n !== null);
+        expect(stats.lowerBounds.get(3)?.readDoubleLE()).toBe(values.length === 0 ? undefined : Math.min(...values));
+        expect(stats.upperBounds.get(3)?.readDoubleLE()).toBe(values.length === 0 ? undefined : Math.max(...values));
+      }),
+    );
+  });
+
   it('has no bounds for an all-null column', () => {
     const stats = computeColumnStats([fields[1] as IcebergField], [[null, null]], 2);
     expect(stats.lowerBounds.size + stats.upperBounds.size).toBe(0);

@@ -39,64 +39,11 @@ export function computeColumnStats(fields: readonly IcebergField[], columns: Rea
   const stats: ColumnStats = { valueCounts: new Map(), nullCounts: new Map(), nanCounts: new Map(), lowerBounds: new Map(), upperBounds: new Map() };
   fields.forEach((field, i) => {
     const column = columns[i] ?? [];
-    let nulls = 0;
-    let nans = 0;
-    let min: unknown;
-    let max: unknown;
-    let any = false;
-    for (let r = 0; r < rowCount; r++) {
-      let v = column[r];
-      if (v === null || v === undefined) {
-        nulls++;
-        continue;
-      }
-      switch (field.type) {
-        case 'timestamptz': {
-          const ms = toEpochMs(v);
-          if (ms === null) {
-            nulls++;
-            continue;
-          }
-          v = ms;
-          break;
-        }
-        case 'date':
-          v = toEpochDay(v);
-          break;
-        case 'long':
-          v = typeof v === 'bigint' ? v : BigInt(v as number);
-          break;
-        case 'double':
-          if (Number.isNaN(v)) {
-            nans++;
-            continue;
-          }
-          break;
-        case 'boolean':
-          v = Boolean(v);
-          break;
-        case 'string':
-          v = String(v);
-          break;
-        default:
-          break;
-      }
-      if (!any) {
-        min = v;
-        max = v;
-        any = true;
-      } else if (field.type === 'string') {
-        if (compareUtf8(v as string, min as string) < 0) min = v;
-        if (compareUtf8(v as string, max as string) > 0) max = v;
-      } else {
-        if ((v as number) < (min as number)) min = v;
-        if ((v as number) > (max as number)) max = v;
-      }
-    }
+    const { nulls, nans, min, max } = field.type === 'string' ? stringRange(column, rowCount) : valueRange(field.type, column, rowCount);
     stats.valueCounts.set(field.id, rowCount);
     stats.nullCounts.set(field.id, nulls);
     if (field.type === 'double') stats.nanCounts.set(field.id, nans);
-    if (!any) return;
+    if (min === undefined) return;
     if (field.type === 'string') {
       const lower = Array.from(min as string).slice(0, STRING_BOUND_LENGTH).join('');
       stats.lowerBounds.set(field.id, serializeBound('string', lower));
@@ -108,4 +55,82 @@ export function computeColumnStats(fields: readonly IcebergField[], columns: Rea
     stats.upperBounds.set(field.id, serializeBound(field.type, conv(max)));
   });
   return stats;
+}
+
+interface Range {
+  nulls: number;
+  nans: number;
+  /** Undefined when the column has no value. */
+  min: unknown;
+  max: unknown;
+}
+
+/** Bounds of a string column in UTF-8 byte order; an equal value (the common case) is not compared. */
+function stringRange(column: readonly unknown[], rowCount: number): Range {
+  let nulls = 0;
+  let min: string | undefined;
+  let max: string | undefined;
+  for (let r = 0; r < rowCount; r++) {
+    const v = column[r];
+    if (v === null || v === undefined) {
+      nulls++;
+      continue;
+    }
+    const s = typeof v === 'string' ? v : String(v);
+    if (min === undefined || max === undefined) min = max = s;
+    else if (s !== min && compareUtf8(s, min) < 0) min = s;
+    else if (s !== max && compareUtf8(s, max) > 0) max = s;
+  }
+  return { nulls, nans: 0, min, max };
+}
+
+/** Bounds of a column of another type, each value taken as its type's comparable form. */
+function valueRange(type: IcebergField['type'], column: readonly unknown[], rowCount: number): Range {
+  let nulls = 0;
+  let nans = 0;
+  let min: unknown;
+  let max: unknown;
+  let any = false;
+  for (let r = 0; r < rowCount; r++) {
+    let v = column[r];
+    if (v === null || v === undefined) {
+      nulls++;
+      continue;
+    }
+    switch (type) {
+      case 'timestamptz': {
+        const ms = typeof v === 'number' ? v : toEpochMs(v);
+        if (ms === null) {
+          nulls++;
+          continue;
+        }
+        v = ms;
+        break;
+      }
+      case 'date':
+        v = toEpochDay(v);
+        break;
+      case 'long':
+        v = typeof v === 'bigint' ? v : BigInt(v as number);
+        break;
+      case 'double':
+        if (Number.isNaN(v)) {
+          nans++;
+          continue;
+        }
+        break;
+      case 'boolean':
+        v = Boolean(v);
+        break;
+      default:
+        break;
+    }
+    if (!any) {
+      min = v;
+      max = v;
+      any = true;
+    } else if ((v as number) < (min as number)) min = v;
+    else if ((v as number) > (max as number)) max = v;
+  }
+  return { nulls, nans, min, max };
 }
