@@ -20,7 +20,7 @@ import { buildArrowTableFromColumns, encodeParquet, type IcebergField } from '@p
 import { encodeFramedValue, type CleanEvent } from '@pipeline/schemas';
 import { LOADGEN_SCHEMAS, createEventMix } from '../../apps/producer/src/loadgen/event-mix';
 import { propertyColumns } from '../../apps/compactor/src/schema/property-columns';
-import { icebergType, type ColumnKind } from '../../apps/compactor/src/tables/columns';
+import { icebergType, rowsToColumns, type ColumnKind } from '../../apps/compactor/src/tables/columns';
 import { EVENT_BASE_COLUMNS } from '../../apps/compactor/src/tables/definitions';
 import { createEventRowMapper, type MappedProperty } from '../../apps/compactor/src/tables/event-rows';
 import {
@@ -102,7 +102,7 @@ function encodeLake(events: CleanEvent[], layout: ReturnType<typeof lakeColumns>
     // The compactor's own row mapping (flush/flusher.ts maps each record the same way).
     const map = createEventRowMapper(layout.fields, layout.props.get(type) ?? []);
     const rows = list.map((e, r) => map(e, 1, { topic: 'events.clean', partition: r % 6, offset: BigInt(r) }));
-    const columns = layout.fields.map((_, i) => rows.map((row) => (typeof row === 'string' ? null : row[i])));
+    const columns = rowsToColumns(layout.fields.length, rows, (row) => (typeof row === 'string' ? [] : row));
     const parquet = encodeParquet(buildArrowTableFromColumns(layout.fields, columns), { plainColumns: ['event_id', '_kafka_offset', 'received_at', 'processed_at', 'occurred_at'] });
     bytes += parquet.length;
   }

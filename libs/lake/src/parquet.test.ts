@@ -1,6 +1,7 @@
 import { tableFromIPC } from 'apache-arrow';
+import fc from 'fast-check';
 import * as parquet from 'parquet-wasm';
-import { PARQUET_FIELD_ID_KEY, buildArrowTable, encodeParquet, type IcebergField } from './parquet';
+import { PARQUET_FIELD_ID_KEY, buildArrowTable, buildArrowTableFromColumns, encodeParquet, type IcebergField } from './parquet';
 
 const fields: IcebergField[] = [
   { id: 1, name: 'event_id', type: 'string', required: true },
@@ -31,6 +32,17 @@ describe('Parquet encoding', () => {
     expect(Number(first?.['ts'])).toBe(Date.parse('2026-11-27T10:00:00.123Z'));
     const second = back.get(1)?.toJSON();
     expect(second).toMatchObject({ event_id: 'b', n: 9007199254740993n, amount: null, ok: false, ts: null, day: null });
+  });
+
+  it('round-trips any strings, ASCII or not, with nulls among them', () => {
+    const text: IcebergField[] = [{ id: 1, name: 's', type: 'string', required: false }];
+    fc.assert(
+      fc.property(fc.array(fc.option(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }))), { maxLength: 40 }), (values) => {
+        const back = tableFromIPC(parquet.readParquet(encodeParquet(buildArrowTableFromColumns(text, [values]))).intoIPCStream());
+        // UTF-8 has no lone surrogates: they are written as U+FFFD, as Buffer.from writes them.
+        expect(back.getChild('s')?.toArray() ?? []).toEqual(values.map((v) => (v === null ? null : Buffer.from(v, 'utf8').toString('utf8'))));
+      }),
+    );
   });
 
   it('compresses repetitive columns well below their JSON size', () => {

@@ -79,6 +79,19 @@ function epochMs(value: unknown): number {
   return value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number(value);
 }
 
+/** Longest string column joined into one string before encoding (V8 strings stop at about 2^29 units). */
+const MAX_JOINED_CHARS = 64 * 1024 * 1024;
+
+/** The UTF-8 bytes of `parts` one after another. */
+function utf8Concat(parts: readonly string[]): Buffer {
+  let bytes = 0;
+  for (const text of parts) bytes += Buffer.byteLength(text, 'utf8');
+  const data = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const text of parts) at += data.write(text, at, 'utf8');
+  return data;
+}
+
 /**
  * Builds one column's Arrow data straight into typed buffers (the builders behind
  * `vectorFromArray` cost several times more per value, and this is the compactor's hot path).
@@ -91,20 +104,30 @@ function columnVector(f: IcebergField, type: DataType, values: readonly unknown[
     case 'string': {
       const offsets = new Int32Array(length + 1);
       const parts: string[] = [];
-      let bytes = 0;
+      let chars = 0;
       for (let i = 0; i < length; i++) {
         const v = values[i];
         if (v !== null && v !== undefined) {
           const text = typeof v === 'string' ? v : String(v);
           parts.push(text);
-          bytes += Buffer.byteLength(text, 'utf8');
+          chars += text.length;
         }
-        offsets[i + 1] = bytes;
+        offsets[i + 1] = chars;
       }
-      const data = Buffer.allocUnsafe(bytes);
-      let at = 0;
-      for (const text of parts) at += data.write(text, at, 'utf8');
-      return makeVector(makeData({ ...base, type: type as Utf8, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, bytes) }));
+      // One UTF-8 encoding of the whole column. A string's UTF-8 bytes equal its UTF-16 units only
+      // when it is all ASCII; then the offsets in units are the offsets in bytes. Otherwise (or
+      // for a column too long to join) each value is measured.
+      const data = chars <= MAX_JOINED_CHARS ? Buffer.from(parts.join(''), 'utf8') : utf8Concat(parts);
+      if (data.length !== chars) {
+        let bytes = 0;
+        let p = 0;
+        for (let i = 0; i < length; i++) {
+          const v = values[i];
+          if (v !== null && v !== undefined) bytes += Buffer.byteLength(parts[p++] as string, 'utf8');
+          offsets[i + 1] = bytes;
+        }
+      }
+      return makeVector(makeData({ ...base, type: type as Utf8, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }));
     }
     case 'long': {
       const data = new BigInt64Array(length);

@@ -18,7 +18,7 @@ import type { BufferedRecord, TakenBuffer } from '../buffer/buffers';
 import type { CompactorMetrics } from '../metrics';
 import { propertyColumns, type PropertyColumn } from '../schema/property-columns';
 import type { SchemaById } from '../schema/registry';
-import { columnConflict, toRow, type ColumnKind, type ColumnSpec } from '../tables/columns';
+import { columnConflict, rowsToColumns, toRow, type ColumnKind, type ColumnSpec } from '../tables/columns';
 import { aggregateExtraColumns, aggregateValues } from '../tables/definitions';
 import { dlqValues } from '../tables/dlq-rows';
 import { createEventRowMapper } from '../tables/event-rows';
@@ -467,14 +467,7 @@ export function createFlusher(deps: FlushDeps) {
     const encoded: Array<{ key: string; bytes: Uint8Array; file: DataFile }> = [];
     for (const { rows: group, name } of groups) {
       const first = group[0] as Row;
-      // Row by row into every column: one pass over each row's values (column by column over the
-      // rows would fetch every row once per column).
-      const width = state.fields.length;
-      const columns: unknown[][] = Array.from({ length: width }, () => new Array<unknown>(group.length));
-      for (let r = 0; r < group.length; r++) {
-        const values = (group[r] as Row).values;
-        for (let i = 0; i < width; i++) (columns[i] as unknown[])[r] = values[i];
-      }
+      const columns = rowsToColumns(state.fields.length, group, (r) => r.values);
       const bytes = await deps.encoder.encode(buildArrowTableFromColumns(state.fields, columns), {
         maxRowGroupSize: deps.rowGroupRows,
         plainColumns: PLAIN_COLUMNS.filter((c) => state.byName.has(c)),

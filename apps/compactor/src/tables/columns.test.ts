@@ -1,4 +1,4 @@
-import { MISFIT, columnConflict, columnName, convertValue, misfitReason, toRow, trinoType } from './columns';
+import { MISFIT, columnConflict, columnName, convertValue, misfitReason, rowsToColumns, toRow, trinoType } from './columns';
 
 describe('lake columns', () => {
   it.each([
@@ -41,4 +41,14 @@ describe('lake columns', () => {
   });
 
   it('has a Trino type for each kind', () => expect(trinoType('timestamptz')).toBe('timestamp(6) with time zone'));
+
+  it('turns rows into columns, a short row giving undefined in the columns it lacks', () => {
+    const rows = [{ values: ['a', 1, null] }, { values: ['b', 2] }, { values: [] }];
+    expect(rowsToColumns(3, rows, (r) => r.values)).toEqual([
+      ['a', 'b', undefined],
+      [1, 2, undefined],
+      [null, undefined, undefined],
+    ]);
+    expect(rowsToColumns(2, [], (r: unknown[]) => r)).toEqual([[], []]);
+  });
 });

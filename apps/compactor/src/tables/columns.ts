@@ -120,3 +120,16 @@ export function toRow(fields: readonly IcebergField[], kinds: ReadonlyMap<string
   }
   return values;
 }
+
+/**
+ * Rows to `width` columns, row by row: one pass over each row's values. Column by column over the
+ * rows would fetch every row once per column, which for a flush of wide rows is mostly cache misses.
+ */
+export function rowsToColumns<T>(width: number, rows: readonly T[], valuesOf: (row: T) => readonly unknown[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: width }, () => new Array<unknown>(rows.length));
+  for (let r = 0; r < rows.length; r++) {
+    const values = valuesOf(rows[r] as T);
+    for (let i = 0; i < width; i++) (columns[i] as unknown[])[r] = values[i];
+  }
+  return columns;
+}
