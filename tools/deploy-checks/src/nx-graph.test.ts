@@ -86,4 +86,23 @@ describe('Nx project graph', () => {
       .map(([name, n]) => `${name} (${relative(REPO_ROOT, join(REPO_ROOT, n.data.root))})`);
     expect(untagged).toEqual([]);
   });
+
+  it('is the graph docs/architecture.md draws: every project with its tag, folder and dependencies', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'architecture.md'), 'utf8');
+    const block = /<!-- nx-graph -->\n```\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    const documented = (block ?? '')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => line.trim().replace(/\s+/g, ' '));
+    const actual = Object.entries(graph.graph.nodes)
+      .filter(([, n]) => n.data.root !== '.')
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, n]) => {
+        const tag = (n.data.tags ?? []).find((t) => t.startsWith('type:')) ?? '-';
+        const deps = [...new Set((graph.graph.dependencies[name] ?? []).map((d) => d.target).filter((t) => graph.graph.nodes[t]))].sort();
+        return `${name} ${n.data.root} ${tag} -> ${deps.join(', ') || '-'}`;
+      });
+    expect(documented).toEqual(actual);
+  });
 });
