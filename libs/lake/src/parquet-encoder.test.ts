@@ -43,7 +43,7 @@ describe('ParquetEncoder (worker thread)', () => {
     } finally {
       clearInterval(timer);
     }
-  });
+  }, 30_000);
 
   it('fails the encodes a dead worker held and starts a new one for the next', async () => {
     const table = buildArrowTable(fields, rowsOf(50_000, 'x'));
@@ -52,6 +52,28 @@ describe('ParquetEncoder (worker thread)', () => {
     await expect(pending).rejects.toThrow(/worker exited/);
     const bytes = await encoder.encode(table);
     expect(Buffer.from(bytes)).toEqual(Buffer.from(encodeParquet(table)));
+  });
+
+  it('keeps one worker while its memory stays small', async () => {
+    for (let i = 0; i < 5; i++) await encoder.encode(buildArrowTable(fields, rowsOf(2_000, `s${i}`)));
+    expect(encoder.workersStarted).toBe(1);
+  });
+
+  it('retires a worker whose memory grew past the limit, after it has answered what it was sent', async () => {
+    const small = new ParquetEncoder({ retireAboveBytes: 1 });
+    try {
+      const tables = ['a', 'b', 'c'].map((tag) => buildArrowTable(fields, rowsOf(3_000, tag)));
+      // Three files in flight on one worker: the first answer retires it, the other two are still answered by it.
+      const together = await Promise.all(tables.map((t) => small.encode(t)));
+      expect(together.map((b) => Buffer.from(b))).toEqual(tables.map((t) => Buffer.from(encodeParquet(t))));
+      expect(small.workersStarted).toBe(1);
+      // Each later file starts a new worker (the limit is one byte).
+      for (const t of tables) expect(Buffer.from(await small.encode(t))).toEqual(Buffer.from(encodeParquet(t)));
+      expect(small.workersStarted).toBe(4);
+      expect(small.inFlight).toBe(0);
+    } finally {
+      await small.close();
+    }
   });
 
   it('refuses work once closed', async () => {
