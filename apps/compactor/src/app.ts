@@ -95,7 +95,7 @@ export function buildCompactorApp(deps: CompactorDeps) {
     onTopicsPresent: (present, detail) => readiness.set('topics', present, detail),
     onGroupMember: (joined, detail) => readiness.set('consumer', joined, detail),
   });
-  const encoder = new ParquetEncoder();
+  const encoder = new ParquetEncoder({ retireAboveBytes: config.PARQUET_WORKER_RETIRE_BYTES, onWorkerStarted: () => metrics.parquetWorkersStarted.inc() });
   const flusher = createFlusher({
     log: log.child({ component: 'flush' }),
     metrics,

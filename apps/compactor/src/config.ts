@@ -48,6 +48,9 @@ export const configSchema = z
     FLUSH_MAX_AGE_MS: envInt(2_000, 50).describe('Flush a table when its oldest buffered record waited this long (also flushes idle topics).'),
     BUFFER_MEMORY_CAP_BYTES: envInt(256 * MIB, MIB).describe('Estimated memory of buffered and in-flight records (each value, its decoded copy and headers): from half of it the biggest table flushes early; at the cap consumption waits.'),
     PARQUET_ROW_GROUP_ROWS: envInt(128 * 1024, 1024).describe('Rows per Parquet row group.'),
+    PARQUET_WORKER_RETIRE_BYTES: envInt(64 * MIB, MIB).describe(
+      'The Parquet encoder worker is replaced once its WebAssembly memory (which never shrinks) grows past this, so a large flush does not stay resident.',
+    ),
     S3_PART_SIZE: envInt(16 * MIB, 5 * MIB).describe('Files larger than this are uploaded as multipart uploads with parts of this size (bytes).'),
     RETRY_MAX_DELAY_MS: envInt(5_000, 10).describe('Longest backoff between retries of an unavailable object store, catalog, Trino or registry.'),
     SCHEMA_CACHE_SIZE: envInt(1_000, 1).describe('Registry schemas kept in memory (by id; ids are immutable).'),

@@ -24,6 +24,11 @@ export function createCompactorMetrics(registry: Registry) {
     offsetCommitFailures: new Counter({ name: 'pipeline_compactor_offset_commit_failures_total', help: 'Kafka offset commits that failed after a table commit (harmless: restarts skip by the table high-water mark).', registers }),
     bufferedBytes: new Gauge({ name: 'pipeline_compactor_buffered_bytes', help: 'Estimated memory of the records buffered or being flushed (values, decoded copies, headers); capped by BUFFER_MEMORY_CAP_BYTES.', registers }),
     bufferedRows: new Gauge({ name: 'pipeline_compactor_buffered_rows', help: 'Records buffered or being flushed.', registers }),
+    parquetWorkersStarted: new Counter({
+      name: 'pipeline_compactor_parquet_workers_started_total',
+      help: 'Parquet encoder worker threads started: the first, and one per worker retired (PARQUET_WORKER_RETIRE_BYTES) or lost.',
+      registers,
+    }),
     consumptionPaused: new Gauge({ name: 'pipeline_compactor_consumption_paused', help: '1 while consumption waits for memory (the buffer cap is reached).', registers }),
     lag: new Gauge({ name: 'pipeline_compactor_consumer_lag_messages', help: 'Messages between the last fetched offset and the partition end, per topic kind and partition.', labelNames: ['kind', 'partition'], registers }),
     freshness: new Histogram({

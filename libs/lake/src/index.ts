@@ -8,7 +8,7 @@ export {
   type IcebergPrimitive,
   type ParquetOptions,
 } from './parquet';
-export { ParquetEncoder } from './parquet-encoder';
+export { ParquetEncoder, type ParquetEncoderOptions } from './parquet-encoder';
 export { createTrino, queryAll, quoteIdent, quoteLiteral, type QueryResult, type TrinoSettings } from './trino';
 export { loadTableMetadata, parseCurrentSchema, parseS3Location } from './iceberg-metadata';
 export { readAvroContainer, writeAvroContainer } from './iceberg/avro';

@@ -60,7 +60,8 @@ describe('ParquetEncoder (worker thread)', () => {
   });
 
   it('retires a worker whose memory grew past the limit, after it has answered what it was sent', async () => {
-    const small = new ParquetEncoder({ retireAboveBytes: 1 });
+    let started = 0;
+    const small = new ParquetEncoder({ retireAboveBytes: 1, onWorkerStarted: () => started++ });
     try {
       const tables = ['a', 'b', 'c'].map((tag) => buildArrowTable(fields, rowsOf(3_000, tag)));
       // Three files in flight on one worker: the first answer retires it, the other two are still answered by it.
@@ -70,6 +71,7 @@ describe('ParquetEncoder (worker thread)', () => {
       // Each later file starts a new worker (the limit is one byte).
       for (const t of tables) expect(Buffer.from(await small.encode(t))).toEqual(Buffer.from(encodeParquet(t)));
       expect(small.workersStarted).toBe(4);
+      expect(started).toBe(4);
       expect(small.inFlight).toBe(0);
     } finally {
       await small.close();

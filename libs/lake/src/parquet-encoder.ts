@@ -27,7 +27,14 @@ parentPort.on('message', ({ id, ipc, settings }) => {
  * good. Past this size the worker is retired once its queue is empty, and the next file starts a
  * fresh one (a few tens of milliseconds), so a burst's large flushes do not leave the process big.
  */
-export const DEFAULT_RETIRE_ABOVE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_RETIRE_ABOVE_BYTES = 64 * 1024 * 1024;
+
+export interface ParquetEncoderOptions {
+  /** WebAssembly memory past which a worker is retired (default 64 MiB). */
+  retireAboveBytes?: number;
+  /** Called each time a worker starts (the first, and one per worker retired or lost). */
+  onWorkerStarted?: () => void;
+}
 
 interface Pending {
   worker: Worker;
@@ -45,14 +52,17 @@ interface Pending {
 export class ParquetEncoder {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
-  private readonly retiring = new Set<Worker>();
+  /** Workers being retired, with the number of their encodes not answered yet. */
+  private readonly retiring = new Map<Worker, number>();
   private nextId = 0;
   private closed = false;
   private started = 0;
   private readonly retireAboveBytes: number;
+  private readonly onWorkerStarted: (() => void) | undefined;
 
-  constructor(opts: { retireAboveBytes?: number } = {}) {
+  constructor(opts: ParquetEncoderOptions = {}) {
     this.retireAboveBytes = opts.retireAboveBytes ?? DEFAULT_RETIRE_ABOVE_BYTES;
+    this.onWorkerStarted = opts.onWorkerStarted;
   }
 
   /** Files encoded and not yet returned. */
@@ -79,7 +89,7 @@ export class ParquetEncoder {
   /** Stops the workers; pending encodes fail. */
   async close(): Promise<void> {
     this.closed = true;
-    const workers = [...this.retiring, ...(this.worker ? [this.worker] : [])];
+    const workers = [...this.retiring.keys(), ...(this.worker ? [this.worker] : [])];
     this.worker = undefined;
     this.retiring.clear();
     this.fail(undefined, new Error('the Parquet encoder closed'));
@@ -89,6 +99,7 @@ export class ParquetEncoder {
   private start(): Worker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm: require.resolve('parquet-wasm') } });
     this.started++;
+    this.onWorkerStarted?.();
     worker.unref();
     worker.on('message', (msg: { id: number; bytes?: Uint8Array; error?: string; memory?: number }) => {
       const p = this.pending.get(msg.id);
@@ -100,11 +111,17 @@ export class ParquetEncoder {
       if ((msg.memory ?? 0) > this.retireAboveBytes && this.worker === worker) {
         // New files go to a new worker from now on; this one ends once it has answered the rest.
         this.worker = undefined;
-        this.retiring.add(worker);
+        let outstanding = 0;
+        for (const q of this.pending.values()) if (q.worker === worker) outstanding++;
+        this.retiring.set(worker, outstanding + 1);
       }
-      if (this.retiring.has(worker) && ![...this.pending.values()].some((q) => q.worker === worker)) {
-        this.retiring.delete(worker);
-        void worker.terminate();
+      const outstanding = this.retiring.get(worker);
+      if (outstanding !== undefined) {
+        if (outstanding > 1) this.retiring.set(worker, outstanding - 1);
+        else {
+          this.retiring.delete(worker);
+          void worker.terminate();
+        }
       }
     });
     const lost = (reason: string) => {
