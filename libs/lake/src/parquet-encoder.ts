@@ -52,7 +52,7 @@ interface Pending {
 export class ParquetEncoder {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
-  /** Workers being retired, with the number of their encodes not answered yet. */
+  /** Workers being retired, with the number of their encodes not answered yet (always above zero). */
   private readonly retiring = new Map<Worker, number>();
   private nextId = 0;
   private closed = false;
@@ -108,20 +108,21 @@ export class ParquetEncoder {
         if (msg.error !== undefined) p.reject(new Error(`Parquet encode failed: ${msg.error}`));
         else p.resolve(msg.bytes as Uint8Array);
       }
-      if ((msg.memory ?? 0) > this.retireAboveBytes && this.worker === worker) {
+      // Answers a retiring worker still owes; this one was among them.
+      let owed = this.retiring.get(worker);
+      if (owed !== undefined) owed--;
+      else if ((msg.memory ?? 0) > this.retireAboveBytes && this.worker === worker) {
         // New files go to a new worker from now on; this one ends once it has answered the rest.
         this.worker = undefined;
-        let outstanding = 0;
-        for (const q of this.pending.values()) if (q.worker === worker) outstanding++;
-        this.retiring.set(worker, outstanding + 1);
+        owed = 0;
+        for (const q of this.pending.values()) if (q.worker === worker) owed++;
       }
-      const outstanding = this.retiring.get(worker);
-      if (outstanding !== undefined) {
-        if (outstanding > 1) this.retiring.set(worker, outstanding - 1);
-        else {
-          this.retiring.delete(worker);
-          void worker.terminate();
-        }
+      if (owed === undefined) return;
+      if (owed > 0) {
+        this.retiring.set(worker, owed);
+      } else {
+        this.retiring.delete(worker);
+        void worker.terminate();
       }
     });
     const lost = (reason: string) => {
